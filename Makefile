@@ -1,0 +1,36 @@
+# Two commands, each idempotent, each doing its own set-up:
+#   make demo   - the full review of the bundled example organisation
+#   make test   - lint, type-check and the whole test suite (notebooks and browser included)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stratlab-installed
+
+.PHONY: demo test lint setup clean bench
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (stratlab)" >/dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/stratlab demo -o build/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -n 2 -q tests
+	$(BIN)/python -m pytest -q --nbval-lax -p no:randomly notebooks
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""stratlab: test, calibrate and simulate Balanced Scorecard strategy maps and OKRs.
+
+The public API is declared once here and loaded lazily, so ``import stratlab``
+stays fast: heavy libraries (scipy, plotly, ipywidgets, statsmodels, papermill)
+are imported only when a function that needs them is called.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    HistoryError,
+    InputError,
+    ModelError,
+    Problem,
+    ReportError,
+    StratlabError,
+    StratlabWarning,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (one registry, no if/elif chains)
+_LAZY: dict[str, str] = {
+    "Model": "stratlab.model",
+    "load_model": "stratlab.model",
+    "save_model": "stratlab.model",
+    "model_schema": "stratlab.model",
+    "load_history": "stratlab.io",
+    "compile_model": "stratlab.compile",
+    "score": "stratlab.scoring",
+    "score_history": "stratlab.scoring",
+    "datasets": "stratlab.datasets",
+}
+
+__all__ = [
+    "HistoryError",
+    "InputError",
+    "ModelError",
+    "Problem",
+    "ReportError",
+    "StratlabError",
+    "StratlabWarning",
+    "__version__",
+    *_LAZY,
+]
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from . import datasets as datasets
+    from .compile import compile_model as compile_model
+    from .io import load_history as load_history
+    from .model import Model as Model
+    from .model import load_model as load_model
+    from .model import model_schema as model_schema
+    from .model import save_model as save_model
+    from .scoring import score as score
+    from .scoring import score_history as score_history
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stratlab' has no attribute {name!r}")
+    mod = importlib.import_module(module)
+    value = mod if module.endswith("." + name) else getattr(mod, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

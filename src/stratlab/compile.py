@@ -1,0 +1,307 @@
+"""The model compiled once into sparse matrices, and the weighted roll-up solver.
+
+Everything that rolls scores up the map (scoring, score histories, what-if,
+dynamics, Monte Carlo) goes through :func:`solve_weighted`, so there is one
+implementation of DESIGN.md's rule: an objective's attainment is the weighted
+combination of its own measures, aligned OKRs and incoming links, weights
+normalised so their absolute values sum to 1 over the inputs that have a score,
+an inverse link entering as ``1 − cause``.
+
+In matrix form, for the objectives that have data::
+
+    a = B·a + V·s + c
+
+with ``B`` the normalised signed link weights among objectives read at the same
+time (lag 0, and every lag in the steady state), ``V`` the normalised weights of
+measures and OKRs, and ``c`` the constant part of inverse links and of lagged
+causes read from the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+    from .model import Model
+
+__all__ = ["Compiled", "RollupResult", "compile_model", "solve_weighted"]
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    """Index maps and sparse matrices of a model (rows are effects, columns causes).
+
+    Attributes
+    ----------
+    objectives, measures, okrs, key_results, perspectives : tuple of str
+        Node ids in model order; the position is the row/column index.
+    measure_weights : csr (n_objectives × n_measures)
+        Each measure's weight on its objective.
+    okr_weights : csr (n_objectives × n_okrs)
+        Each OKR's weight on the objective it aligns to.
+    links : dict lag -> csr (n_objectives × n_objectives)
+        Signed objective-link weights, ``[effect, cause]``.
+    kr_weights : csr (n_okrs × n_key_results); okr_children : csr (n_okrs × n_okrs)
+        Key results and child OKRs feeding each OKR.
+    perspective_weights : csr (n_perspectives × n_objectives)
+        Objective weights in their perspective.
+    drivers : dict lag -> csr (n_measures × n_measures)
+        Driver coefficients, ``[effect, cause]``, natural units.
+    """
+
+    model: Model
+    objectives: tuple[str, ...]
+    measures: tuple[str, ...]
+    okrs: tuple[str, ...]
+    key_results: tuple[str, ...]
+    perspectives: tuple[str, ...]
+    measure_weights: sparse.csr_matrix
+    okr_weights: sparse.csr_matrix
+    links: dict[int, sparse.csr_matrix]
+    kr_weights: sparse.csr_matrix
+    okr_children: sparse.csr_matrix
+    perspective_weights: sparse.csr_matrix
+    drivers: dict[int, sparse.csr_matrix]
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Position of every id within its own kind."""
+        out: dict[str, int] = {}
+        for ids in (self.objectives, self.measures, self.okrs, self.key_results, self.perspectives):
+            out.update({k: i for i, k in enumerate(ids)})
+        return out
+
+    @cached_property
+    def max_lag(self) -> int:
+        return max([*self.links, *self.drivers, 0])
+
+    @cached_property
+    def all_links(self) -> sparse.csr_matrix:
+        """Sum of the link matrices over every lag (the steady-state coupling)."""
+        from scipy import sparse
+
+        n = len(self.objectives)
+        total = sparse.csr_matrix((n, n))
+        for mat in self.links.values():
+            total = total + mat
+        return total.tocsr()
+
+    @cached_property
+    def full_weight(self) -> np.ndarray:
+        """Sum of absolute raw input weights of each objective (the denominator at full coverage)."""
+        return (
+            np.asarray(self.measure_weights.sum(axis=1)).ravel()
+            + np.asarray(self.okr_weights.sum(axis=1)).ravel()
+            + np.asarray(abs(self.all_links).sum(axis=1)).ravel()
+        )
+
+    @cached_property
+    def topological_order(self) -> tuple[str, ...]:
+        """Objectives ordered so every lag-0 cause comes before its effect."""
+        n = len(self.objectives)
+        lag0 = self.links.get(0)
+        indeg = np.zeros(n, dtype=int)
+        children: list[list[int]] = [[] for _ in range(n)]
+        if lag0 is not None:
+            coo = lag0.tocoo()
+            for effect, cause in zip(coo.row, coo.col, strict=True):
+                indeg[effect] += 1
+                children[cause].append(int(effect))
+        ready = [i for i in range(n) if indeg[i] == 0]
+        order: list[int] = []
+        while ready:
+            i = ready.pop(0)
+            order.append(i)
+            for j in children[i]:
+                indeg[j] -= 1
+                if indeg[j] == 0:
+                    ready.append(j)
+        return tuple(self.objectives[i] for i in order)
+
+    @cached_property
+    def objective_perspective(self) -> np.ndarray:
+        """Perspective position of each objective."""
+        return np.array(
+            [self.index[self.model.get(o).perspective] for o in self.objectives], dtype=int
+        )
+
+
+def compile_model(model: Model) -> Compiled:
+    """Compile a model into sparse matrices (cached on the model: compile once)."""
+    cached = model.__dict__.get("_compiled")
+    if cached is not None:
+        return cached
+    compiled = _compile(model)
+    model.__dict__["_compiled"] = compiled
+    return compiled
+
+
+def _compile(model: Model) -> Compiled:
+    from scipy import sparse
+
+    objectives = tuple(o.id for o in model.objectives)
+    measures = tuple(m.id for m in model.measures)
+    okrs = tuple(o.id for o in model.okrs)
+    krs = tuple(kr.id for kr in model.key_results)
+    perspectives = tuple(p.id for p in model.perspectives)
+    oi = {k: i for i, k in enumerate(objectives)}
+    mi = {k: i for i, k in enumerate(measures)}
+    ki = {k: i for i, k in enumerate(okrs)}
+    ri = {k: i for i, k in enumerate(krs)}
+    pi = {k: i for i, k in enumerate(perspectives)}
+
+    def mat(
+        rows: list[int], cols: list[int], vals: list[float], shape: tuple[int, int]
+    ) -> sparse.csr_matrix:
+        return sparse.csr_matrix((np.asarray(vals, dtype=float), (rows, cols)), shape=shape)
+
+    n_o, n_m, n_k, n_r, n_p = len(objectives), len(measures), len(okrs), len(krs), len(perspectives)
+    mw = mat(
+        [oi[m.objective] for m in model.measures],
+        list(range(n_m)),
+        [m.weight for m in model.measures],
+        (n_o, n_m),
+    )
+    aligned = [o for o in model.okrs if o.aligns_to in oi]
+    ow = mat(
+        [oi[o.aligns_to] for o in aligned],
+        [ki[o.id] for o in aligned],
+        [o.weight for o in aligned],
+        (n_o, n_k),
+    )
+    children = [o for o in model.okrs if o.aligns_to in ki]
+    oc = mat(
+        [ki[o.aligns_to] for o in children],
+        [ki[o.id] for o in children],
+        [o.weight for o in children],
+        (n_k, n_k),
+    )
+    kw = mat(
+        [ki[kr.okr] for kr in model.key_results],
+        [ri[kr.id] for kr in model.key_results],
+        [kr.weight for kr in model.key_results],
+        (n_k, n_r),
+    )
+    pw = mat(
+        [pi[o.perspective] for o in model.objectives],
+        list(range(n_o)),
+        [o.weight for o in model.objectives],
+        (n_p, n_o),
+    )
+
+    links: dict[int, sparse.csr_matrix] = {}
+    drivers: dict[int, sparse.csr_matrix] = {}
+    for lag in sorted({lk.lag for lk in model.objective_links}):
+        sel = [lk for lk in model.objective_links if lk.lag == lag]
+        links[lag] = mat(
+            [oi[lk.target] for lk in sel],
+            [oi[lk.source] for lk in sel],
+            [float(lk.weight or 0.0) for lk in sel],
+            (n_o, n_o),
+        )
+    for lag in sorted({lk.lag for lk in model.driver_links}):
+        sel = [lk for lk in model.driver_links if lk.lag == lag]
+        drivers[lag] = mat(
+            [mi[lk.target] for lk in sel],
+            [mi[lk.source] for lk in sel],
+            [float(lk.coefficient or 0.0) for lk in sel],
+            (n_m, n_m),
+        )
+    return Compiled(
+        model, objectives, measures, okrs, krs, perspectives, mw, ow, links, kw, oc, pw, drivers
+    )
+
+
+@dataclass(frozen=True)
+class RollupResult:
+    """Scores of the effects of one weighted roll-up, with coverage (share of weight that had data)."""
+
+    scores: np.ndarray
+    coverage: np.ndarray
+
+
+def solve_weighted(
+    inputs: sparse.csr_matrix,
+    values: np.ndarray,
+    coupling: sparse.csr_matrix | None = None,
+    *,
+    fixed: list[tuple[sparse.csr_matrix, np.ndarray]] | None = None,
+    full_weight: np.ndarray | None = None,
+) -> RollupResult:
+    """Weighted roll-up with renormalisation over the inputs that have a score.
+
+    Parameters
+    ----------
+    inputs : csr (n × m)
+        Non-negative raw weights of exogenous inputs (measures, OKRs…).
+    values : ndarray (m,)
+        Their scores; NaN where there is none.
+    coupling : csr (n × n), optional
+        Signed raw weights among the effects themselves, read simultaneously
+        (a negative weight is an inverse link: ``1 − cause``).
+    fixed : list of (csr (n × n), ndarray (n,)), optional
+        Signed raw weights of lagged links whose cause values are known (read
+        from the history); NaN causes are left out.
+    full_weight : ndarray (n,), optional
+        Denominator of the coverage (default: the sum of every raw weight given).
+
+    Returns
+    -------
+    RollupResult
+        ``scores`` (NaN for effects with no scored input) and ``coverage``.
+    """
+    from scipy import sparse
+
+    n = inputs.shape[0]
+    finite = np.isfinite(values)
+    v0 = np.where(finite, values, 0.0)
+    weight = inputs @ finite.astype(float)
+    rhs = inputs @ v0
+    total_full = np.asarray(inputs.sum(axis=1)).ravel().astype(float)
+    for mat, cause in fixed or ():
+        fin = np.isfinite(cause)
+        absm = abs(mat)
+        weight = weight + absm @ fin.astype(float)
+        neg = (absm - mat) / 2.0  # |w| where w < 0
+        rhs = rhs + mat @ np.where(fin, cause, 0.0) + neg @ fin.astype(float)
+        total_full = total_full + np.asarray(absm.sum(axis=1)).ravel()
+    avail = weight > 0
+    if coupling is not None and coupling.nnz:
+        absc = abs(coupling).tocsr()
+        total_full = total_full + np.asarray(absc.sum(axis=1)).ravel()
+        while True:
+            grown = avail | ((absc @ avail.astype(float)) > 0)
+            if (grown == avail).all():
+                break
+            avail = grown
+        weight = weight + absc @ avail.astype(float)
+        neg = (absc - coupling) / 2.0
+        rhs = rhs + neg @ avail.astype(float)
+    if full_weight is not None:
+        total_full = full_weight
+    scores = np.full(n, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        coverage = np.where(total_full > 0, weight / total_full, np.nan)
+    idx = np.flatnonzero(avail)
+    if idx.size == 0:
+        return RollupResult(scores, coverage)
+    inv = 1.0 / weight[idx]
+    b = rhs[idx] * inv
+    if coupling is not None and coupling.nnz:
+        sub = coupling[idx][:, idx]
+        if sub.nnz:
+            system = sparse.identity(idx.size, format="csr") - sparse.diags(inv) @ sub
+            if idx.size <= 400:
+                b = np.linalg.solve(system.toarray(), b)
+            else:
+                from scipy.sparse.linalg import spsolve
+
+                b = spsolve(system.tocsc(), b)
+    scores[idx] = b
+    return RollupResult(scores, coverage)

@@ -1,0 +1,506 @@
+"""Scores, status and the roll-up up the strategy map (DESIGN.md, "The analysis").
+
+* A measure scores ``(value − baseline) / (target − baseline)`` (the same formula
+  serves ``higher`` and ``lower``); a ``band`` measure scores 1 inside
+  ``[lo, hi]`` and falls linearly to 0 at ``tolerance`` outside.  Scores are
+  clipped to ``[0, cap]``.
+* A key result grades ``(current − start) / (target − start)`` clipped to [0, 1];
+  an OKR is the weighted mean of its key results and of the OKRs aligned to it.
+* An objective is the normalised weighted combination of its measures, aligned
+  OKRs and incoming links (see :mod:`stratlab.compile`); a perspective the
+  weighted mean of its objectives.
+* Status: green ≥ 0.7, amber ≥ 0.4, red below; thresholds overridable in the
+  model and per measure.  No score → ``no data``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .compile import Compiled, compile_model, solve_weighted
+from .errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .model import Model
+
+__all__ = ["SCORE_COLUMNS", "score", "score_history", "score_measure_values", "status_of"]
+
+SCORE_COLUMNS = [
+    "id",
+    "kind",
+    "name",
+    "perspective",
+    "parent",
+    "value",
+    "baseline",
+    "target",
+    "score",
+    "status",
+    "status_rule",
+    "coverage",
+]
+
+
+# --------------------------------------------------------------------------- leaf scores
+
+
+def _measure_params(model: Model) -> dict[str, np.ndarray]:
+    cached = model.__dict__.get("_measure_params")
+    if cached is not None:
+        return cached
+    ms = model.measures
+    nan = np.nan
+    params = {
+        "baseline": np.array(
+            [m.baseline if m.baseline is not None else nan for m in ms], dtype=float
+        ),
+        "target": np.array([m.target if m.target is not None else nan for m in ms], dtype=float),
+        "band": np.array([m.direction == "band" for m in ms], dtype=bool),
+        "lo": np.array([m.band[0] if m.band else nan for m in ms], dtype=float),
+        "hi": np.array([m.band[1] if m.band else nan for m in ms], dtype=float),
+        "tol": np.array([m.tolerance if m.tolerance else nan for m in ms], dtype=float),
+        "cap": np.array([m.cap for m in ms], dtype=float),
+    }
+    model.__dict__["_measure_params"] = params
+    return params
+
+
+def score_measure_values(model: Model, values: np.ndarray) -> np.ndarray:
+    """Score measure values (last axis in model order) to [0, cap]; NaN stays NaN."""
+    p = _measure_params(model)
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        linear = (values - p["baseline"]) / (p["target"] - p["baseline"])
+        outside = np.maximum(p["lo"] - values, values - p["hi"])
+        band = np.where(outside <= 0, 1.0, 1.0 - outside / p["tol"])
+    raw = np.where(p["band"], band, linear)
+    return np.where(np.isnan(values), np.nan, np.clip(raw, 0.0, p["cap"]))
+
+
+def score_kr_values(model: Model, values: np.ndarray) -> np.ndarray:
+    """Grade key-result values (last axis in model order) 0.0–1.0; NaN stays NaN."""
+    krs = model.key_results
+    start = np.array([kr.start for kr in krs], dtype=float)
+    target = np.array([kr.target for kr in krs], dtype=float)
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        raw = (values - start) / (target - start)
+    return np.where(np.isnan(values), np.nan, np.clip(raw, 0.0, 1.0))
+
+
+def status_of(
+    scores: np.ndarray, green: np.ndarray | float, amber: np.ndarray | float
+) -> np.ndarray:
+    """``green``/``amber``/``red`` by threshold, ``no data`` where the score is NaN."""
+    scores = np.asarray(scores, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.select(
+            [np.isnan(scores), scores >= green, scores >= amber],
+            ["no data", "green", "amber"],
+            default="red",
+        )
+
+
+# --------------------------------------------------------------------------- roll-up
+
+
+def rollup_all(
+    compiled: Compiled,
+    measure_scores: np.ndarray,
+    kr_scores: np.ndarray,
+    *,
+    lagged: dict[int, np.ndarray] | None = None,
+    links: bool = True,
+) -> dict[str, Any]:
+    """Roll leaf scores up to OKRs, objectives and perspectives for one point in time.
+
+    ``lagged`` maps a lag k ≥ 1 to the objective scores k periods earlier; when it
+    is None every link is read at the same time (the steady state).  With
+    ``links=False`` objectives are scored from their own measures and OKRs only.
+    """
+    from scipy import sparse
+
+    okr = solve_weighted(compiled.kr_weights, kr_scores, compiled.okr_children)
+    inputs = sparse.hstack([compiled.measure_weights, compiled.okr_weights]).tocsr()
+    values = np.concatenate([measure_scores, okr.scores])
+    if not links:
+        obj = solve_weighted(inputs, values)
+    elif lagged is None:
+        obj = solve_weighted(inputs, values, compiled.all_links, full_weight=compiled.full_weight)
+    else:
+        n = len(compiled.objectives)
+        fixed = [
+            (mat, lagged.get(lag, np.full(n, np.nan)))
+            for lag, mat in compiled.links.items()
+            if lag > 0
+        ]
+        obj = solve_weighted(
+            inputs, values, compiled.links.get(0), fixed=fixed, full_weight=compiled.full_weight
+        )
+    persp = solve_weighted(compiled.perspective_weights, obj.scores)
+    return {
+        "okr": okr.scores,
+        "okr_coverage": okr.coverage,
+        "objective": obj.scores,
+        "objective_coverage": obj.coverage,
+        "perspective": persp.scores,
+        "perspective_coverage": persp.coverage,
+    }
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _check_history(model: Model, history: Any) -> pd.DataFrame:
+    import pandas as pd
+
+    from .io import load_history
+
+    if isinstance(history, pd.DataFrame) and isinstance(history.index, pd.PeriodIndex):
+        unknown = [
+            c
+            for c in history.columns
+            if c not in model or model.kind_of(c) not in ("measure", "key_result")
+        ]
+        if not unknown:
+            return history
+    return load_history(history, model)
+
+
+def _leaf_values(
+    model: Model, history: pd.DataFrame | None, period: Any
+) -> tuple[np.ndarray, np.ndarray, Any]:
+    import pandas as pd
+
+    ms, krs = model.measures, model.key_results
+    if history is None:
+        if period is not None:
+            raise InputError(
+                Problem("--period needs a history.", fix="give a KPI history, or drop the period.")
+            )
+        cur_m = np.array([np.nan if m.current is None else m.current for m in ms], dtype=float)
+        cur_k = np.array([np.nan if k.current is None else k.current for k in krs], dtype=float)
+        return cur_m, cur_k, None
+    if len(history.index) == 0:
+        at = None
+        upto = history
+    elif period is None:
+        at = history.index[-1]
+        upto = history
+    else:
+        try:
+            at = pd.Period(str(period), freq=history.index.freq)
+        except (ValueError, TypeError):
+            raise InputError(
+                Problem(
+                    f"period {period!r} is not a period.", fix="write it like 2025Q3 or 2025-07."
+                )
+            ) from None
+        if at < history.index[0] or at > history.index[-1]:
+            raise InputError(
+                Problem(
+                    f"period {at} is outside the history ({history.index[0]} to {history.index[-1]}).",
+                    fix="choose a period inside the history.",
+                )
+            )
+        upto = history.loc[:at]
+    last = upto.ffill().iloc[-1] if len(upto) else pd.Series(dtype=float)
+
+    def pick(items: Any) -> np.ndarray:
+        out = []
+        for item in items:
+            current = getattr(item, "current", None)
+            hist = last.get(item.id, np.nan)
+            if period is None and current is not None:
+                out.append(current)
+            elif hist is not None and np.isfinite(hist):
+                out.append(hist)
+            else:
+                out.append(np.nan if current is None else current)
+        return np.array(out, dtype=float)
+
+    return pick(ms), pick(krs), at
+
+
+def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFrame:
+    """Score every node of the strategy map.
+
+    Parameters
+    ----------
+    model : Model, path or mapping
+        The strategy model (see :func:`stratlab.load_model`).
+    history : DataFrame or path, optional
+        KPI history (see :func:`stratlab.load_history`).  Measures without a
+        ``current`` value take their latest value in the history; lagged links
+        read their cause from the scored history.  Without a history lagged
+        links are read in the steady state (the cause's current score).
+    period : str or Period, optional
+        Score as of this period of the history (then history values take
+        precedence over ``current``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per node (perspectives top first, objectives, measures, OKRs,
+        key results), columns in this order:
+
+        ``id, kind, name, perspective, parent, value, baseline, target, score,
+        status, status_rule, coverage``
+
+        ``value`` is the measure or key-result value used; ``baseline``/``target``
+        are the measure's (a key result's ``start``/``target``; a band measure's
+        band); ``status_rule`` says which threshold gave the status;
+        ``coverage`` is the share of an objective's, OKR's or perspective's input
+        weight that had a score.
+    """
+    import pandas as pd
+
+    from .model import load_model
+
+    model = load_model(model)
+    hist = None if history is None else _check_history(model, history)
+    compiled = compile_model(model)
+    m_values, k_values, at = _leaf_values(model, hist, period)
+    m_scores = score_measure_values(model, m_values)
+    k_scores = score_kr_values(model, k_values)
+    lagged = None
+    if (
+        hist is not None
+        and compiled.links
+        and any(lag > 0 for lag in compiled.links)
+        and at is not None
+    ):
+        sh = _objective_history(model, hist.loc[:at])
+        lagged = {
+            lag: sh[-1 - lag] if len(sh) > lag else np.full(len(compiled.objectives), np.nan)
+            for lag in compiled.links
+            if lag > 0
+        }
+    rolled = rollup_all(compiled, m_scores, k_scores, lagged=lagged)
+    return _frame(model, compiled, m_values, k_values, m_scores, k_scores, rolled, pd)
+
+
+def _objective_history(model: Model, history: pd.DataFrame) -> list[np.ndarray]:
+    """Rolled-up objective scores for every period (lagged links read earlier rows)."""
+    compiled = compile_model(model)
+    m_all = score_measure_values(model, _columns(history, compiled.measures))
+    k_all = score_kr_values(model, _columns(history, compiled.key_results))
+    out: list[np.ndarray] = []
+    n = len(compiled.objectives)
+    for t in range(len(history)):
+        lagged = {
+            lag: out[t - lag] if t - lag >= 0 else np.full(n, np.nan)
+            for lag in compiled.links
+            if lag > 0
+        }
+        out.append(rollup_all(compiled, m_all[t], k_all[t], lagged=lagged)["objective"])
+    return out
+
+
+def _columns(history: pd.DataFrame, ids: tuple[str, ...]) -> np.ndarray:
+    return history.reindex(columns=list(ids)).to_numpy(dtype=float)
+
+
+def score_history(model: Any, history: Any, *, rollup: bool = True) -> pd.DataFrame:
+    """The score of every node for every period of the history.
+
+    Parameters
+    ----------
+    model : Model, path or mapping
+    history : DataFrame or path
+    rollup : bool, default True
+        With True, objectives are rolled up as in :func:`score`, lagged links
+        reading earlier periods.  With False, objectives are scored from their own
+        measures and OKRs only — the evidence to test links with, free of the
+        links themselves.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``period``; one column per node id in the order perspectives,
+        objectives, measures, OKRs, key results; scores (NaN where there is none).
+    """
+    import pandas as pd
+
+    from .model import load_model
+
+    model = load_model(model)
+    hist = _check_history(model, history)
+    compiled = compile_model(model)
+    m_all = score_measure_values(model, _columns(hist, compiled.measures))
+    k_all = score_kr_values(model, _columns(hist, compiled.key_results))
+    n = len(compiled.objectives)
+    rows: list[dict[str, Any]] = []
+    objs: list[np.ndarray] = []
+    for t in range(len(hist)):
+        lagged = {
+            lag: objs[t - lag] if t - lag >= 0 else np.full(n, np.nan)
+            for lag in compiled.links
+            if lag > 0
+        }
+        rolled = rollup_all(compiled, m_all[t], k_all[t], lagged=lagged, links=rollup)
+        objs.append(rolled["objective"])
+        rows.append(rolled)
+    data = {}
+    persp = np.array([r["perspective"] for r in rows]).reshape(len(rows), -1)
+    for i, pid in enumerate(compiled.perspectives):
+        data[pid] = persp[:, i]
+    obj = np.array(objs).reshape(len(rows), -1)
+    for i, oid in enumerate(compiled.objectives):
+        data[oid] = obj[:, i]
+    for i, mid in enumerate(compiled.measures):
+        data[mid] = m_all[:, i]
+    okr = np.array([r["okr"] for r in rows]).reshape(len(rows), -1)
+    for i, kid in enumerate(compiled.okrs):
+        data[kid] = okr[:, i]
+    for i, rid in enumerate(compiled.key_results):
+        data[rid] = k_all[:, i]
+    out = pd.DataFrame(data, index=hist.index)
+    out.index.name = "period"
+    return out
+
+
+def _frame(
+    model: Model,
+    compiled: Compiled,
+    m_values: np.ndarray,
+    k_values: np.ndarray,
+    m_scores: np.ndarray,
+    k_scores: np.ndarray,
+    rolled: dict[str, Any],
+    pd: Any,
+) -> pd.DataFrame:
+    th = model.thresholds
+    okr_persp: dict[str, str | None] = {}
+    for okr in model.okrs:
+        node = okr.aligns_to
+        seen = set()
+        while node in model and model.kind_of(node) == "okr" and node not in seen:
+            seen.add(node)
+            node = model.get(node).aligns_to
+        okr_persp[okr.id] = (
+            model.get(node).perspective
+            if node in model and model.kind_of(node) == "objective"
+            else None
+        )
+    rows: list[tuple[Any, ...]] = []
+    nan = np.nan
+    persp_names = {p.id: p.name for p in model.perspectives}
+    for i, p in reversed(list(enumerate(model.perspectives))):
+        rows.append(
+            (
+                p.id,
+                "perspective",
+                p.name,
+                p.id,
+                None,
+                nan,
+                nan,
+                nan,
+                rolled["perspective"][i],
+                th,
+                rolled["perspective_coverage"][i],
+            )
+        )
+    for i, o in enumerate(model.objectives):
+        rows.append(
+            (
+                o.id,
+                "objective",
+                o.name,
+                o.perspective,
+                o.perspective,
+                nan,
+                nan,
+                nan,
+                rolled["objective"][i],
+                th,
+                rolled["objective_coverage"][i],
+            )
+        )
+    for i, m in enumerate(model.measures):
+        lo, hi = m.band if m.band else (m.baseline, m.target)
+        rows.append(
+            (
+                m.id,
+                "measure",
+                m.name,
+                model.get(m.objective).perspective,
+                m.objective,
+                m_values[i],
+                lo,
+                hi,
+                m_scores[i],
+                model.status_thresholds(m.id),
+                nan,
+            )
+        )
+    for i, okr in enumerate(model.okrs):
+        rows.append(
+            (
+                okr.id,
+                "okr",
+                okr.objective,
+                okr_persp[okr.id],
+                okr.aligns_to,
+                nan,
+                nan,
+                nan,
+                rolled["okr"][i],
+                th,
+                rolled["okr_coverage"][i],
+            )
+        )
+    for i, kr in enumerate(model.key_results):
+        rows.append(
+            (
+                kr.id,
+                "key_result",
+                kr.name,
+                okr_persp[kr.okr],
+                kr.okr,
+                k_values[i],
+                kr.start,
+                kr.target,
+                k_scores[i],
+                th,
+                nan,
+            )
+        )
+    scores = np.array([r[8] for r in rows], dtype=float)
+    green = np.array([r[9].green for r in rows])
+    amber = np.array([r[9].amber for r in rows])
+    status = status_of(scores, green, amber)
+    rules = []
+    for s, st, g, a in zip(scores, status, green, amber, strict=True):
+        if st == "no data":
+            rules.append("no score: no value or history")
+        elif st == "green":
+            rules.append(f"{s:.2f} ≥ green {g:g}")
+        elif st == "amber":
+            rules.append(f"{s:.2f} ≥ amber {a:g}, < green {g:g}")
+        else:
+            rules.append(f"{s:.2f} < amber {a:g}")
+    frame = pd.DataFrame(
+        {
+            "id": [r[0] for r in rows],
+            "kind": [r[1] for r in rows],
+            "name": [r[2] for r in rows],
+            "perspective": [r[3] for r in rows],
+            "parent": [r[4] for r in rows],
+            "value": np.array([r[5] for r in rows], dtype=float),
+            "baseline": np.array([np.nan if r[6] is None else r[6] for r in rows], dtype=float),
+            "target": np.array([np.nan if r[7] is None else r[7] for r in rows], dtype=float),
+            "score": scores,
+            "status": status,
+            "status_rule": rules,
+            "coverage": np.array([r[10] for r in rows], dtype=float),
+        },
+        columns=SCORE_COLUMNS,
+    )
+    frame.attrs["perspective_names"] = persp_names
+    return frame
