@@ -33,6 +33,9 @@ _LAZY: dict[str, str] = {
     "score": "stratlab.scoring",
     "score_history": "stratlab.scoring",
     "datasets": "stratlab.datasets",
+    "correlate": "stratlab.stats",
+    "partial_correlate": "stratlab.stats",
+    "granger": "stratlab.stats",
 }
 
 __all__ = [
@@ -57,6 +60,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .model import save_model as save_model
     from .scoring import score as score
     from .scoring import score_history as score_history
+    from .stats import correlate as correlate
+    from .stats import granger as granger
+    from .stats import partial_correlate as partial_correlate
 
 
 def __getattr__(name: str) -> Any:
