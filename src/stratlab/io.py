@@ -538,7 +538,7 @@ def load_history(
         )
         long["_row"] = range(row_offset, row_offset + len(long))
         values = _numeric(long["value"], "value", long["_row"], add)
-        periods = _parse_periods(long["period"], long["_row"], freq or _model_freq(model), add)
+        periods = _parse_periods(long["period"], long["_row"], freq, add)
         long = long.assign(value=values, period=periods)
         bad_ids = long["measure"].isna()
         for r in long.loc[bad_ids, "_row"]:
@@ -572,9 +572,7 @@ def load_history(
                 file=file,
             )
         rows = pd.Series(range(row_offset, row_offset + len(frame)), index=frame.index)
-        periods = _parse_periods(
-            pd.Series(frame.index, index=frame.index), rows, freq or _model_freq(model), add
-        )
+        periods = _parse_periods(pd.Series(frame.index, index=frame.index), rows, freq, add)
         data = {}
         for col in frame.columns:
             data[str(col).strip()] = _numeric(frame[col], str(col), rows, add).to_numpy()
@@ -768,11 +766,7 @@ def _parse_one(value: Any, unit: str) -> Any:
         return pd.Period(year=int(m.group(2)), quarter=int(m.group(1)), freq="Q")
     m = _MONTH.match(s)
     if m and 1 <= int(m.group(2)) <= 12:
-        return (
-            pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M").asfreq(unit[0])
-            if unit.startswith("Q")
-            else pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M")
-        )
+        return pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M")
     try:
         ts = pd.Timestamp(s)
     except (ValueError, TypeError):

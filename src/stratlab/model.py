@@ -486,6 +486,8 @@ class _Checker:
         if t in ("str", "ref"):
             if isinstance(value, (int, float)) and not isinstance(value, bool) and t == "str":
                 return str(value)
+            if t == "str" and isinstance(value, str) and not value.strip() and not spec.required:
+                return value  # an empty optional text (e.g. unit: "") is fine
             if not isinstance(value, str) or not value.strip():
                 self.add(path, f"must be a non-empty text, got {_describe(value)}.")
                 return None

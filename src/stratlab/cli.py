@@ -1,0 +1,555 @@
+"""The ``stratlab`` command: a thin layer that parses arguments and calls the library.
+
+Every subcommand is registered once in :data:`COMMANDS` with its parser set-up and
+its handler; a handler returns a DataFrame to print (table, CSV or JSON) or an
+exit status.  Bad input of any kind (a :class:`~stratlab.errors.StratlabError`)
+prints its located message and exits with status 2, without a traceback; a
+failing review notebook exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .errors import InputError, Problem, ReportError, StratlabError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["COMMANDS", "main"]
+
+Handler = Callable[[argparse.Namespace], "pd.DataFrame | int | None"]
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    examples: str
+    setup: Callable[[argparse.ArgumentParser], None]
+    run: Handler
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(
+    name: str, help: str, examples: str
+) -> Callable[[Callable[[argparse.ArgumentParser], None]], Callable[[Handler], Handler]]:
+    """Register a subcommand: ``@command(...)(setup)(handler)``."""
+
+    def with_setup(
+        setup: Callable[[argparse.ArgumentParser], None],
+    ) -> Callable[[Handler], Handler]:
+        def with_run(run: Handler) -> Handler:
+            COMMANDS[name] = Command(help, examples, setup, run)
+            return run
+
+        return with_run
+
+    return with_setup
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _fmt(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+
+
+def emit(frame: pd.DataFrame, fmt: str) -> None:
+    """Print a result frame as an aligned table, CSV or JSON records."""
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False, float_format="%.10g"))
+    elif fmt == "json":
+        sys.stdout.write(frame.to_json(orient="records", indent=2, double_precision=15) + "\n")
+    else:
+        import pandas as pd
+
+        with pd.option_context(
+            "display.max_rows",
+            None,
+            "display.max_columns",
+            None,
+            "display.width",
+            200,
+            "display.max_colwidth",
+            40,
+        ):
+            shown = frame.copy()
+            for col in shown.columns:
+                if shown[col].dtype == float:
+                    shown[col] = shown[col].map(lambda v: "" if v != v else f"{v:.4g}")
+            shown = shown.astype(object).where(shown.notna(), "")
+            sys.stdout.write(shown.to_string(index=False) + "\n")
+
+
+def _history(args: argparse.Namespace) -> Any:
+    return getattr(args, "history", None)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _setup_validate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file (.yaml, .json or .xlsx)")
+    p.add_argument(
+        "history", nargs="?", help="optional KPI history to check against the model (.csv or .xlsx)"
+    )
+
+
+@command(
+    "validate",
+    "check a model file (and optionally a history); exit 0, or 2 with located errors",
+    "stratlab validate model.yaml\n  stratlab validate model.yaml history.csv",
+)(_setup_validate)
+def _validate(args: argparse.Namespace) -> int:
+    from .io import load_history
+    from .model import load_model
+
+    model = load_model(args.model)
+    msg = f"{args.model}: OK — {len(model.objectives)} objectives, {len(model.measures)} measures, {len(model.links)} links, {len(model.okrs)} OKRs, {len(model.initiatives)} initiatives"
+    if args.history:
+        hist = load_history(args.history, model)
+        msg += (
+            f"; {args.history}: OK — {hist.shape[1]} series, {len(hist)} periods ({hist.index[0]} to {hist.index[-1]})"
+            if len(hist)
+            else ""
+        )
+    print(msg)
+    return 0
+
+
+def _setup_score(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", nargs="?", help="KPI history (.csv or .xlsx), long or wide")
+    p.add_argument("--period", help="score as of this period of the history (e.g. 2025Q3, 2025-07)")
+    _fmt(p)
+
+
+@command(
+    "score",
+    "score every node: id, kind, name, perspective, value, score, status",
+    "stratlab score model.yaml history.csv\n  stratlab score model.yaml history.csv --period 2025-06 --format csv",
+)(_setup_score)
+def _score(args: argparse.Namespace) -> pd.DataFrame:
+    from .scoring import score
+
+    return score(args.model, _history(args), period=args.period)
+
+
+def _setup_schema(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+@command(
+    "schema",
+    "print the JSON Schema of the model file (for editor validation and autocomplete)",
+    "stratlab schema > stratlab.schema.json",
+)(_setup_schema)
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from .model import model_schema
+
+    print(json.dumps(model_schema(), indent=2))
+    return 0
+
+
+def _setup_example(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "directory", help="folder to write the example model and history into (created if missing)"
+    )
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+
+
+@command(
+    "example",
+    "write the bundled example model and KPI history to start from",
+    "stratlab example my_strategy/",
+)(_setup_example)
+def _example(args: argparse.Namespace) -> int:
+    from .datasets import write_example
+
+    directory = Path(args.directory)
+    if directory.exists() and not directory.is_dir():
+        raise InputError(
+            Problem(f"{args.directory!r} is a file, not a folder.", fix="give a folder path.")
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in write_example(directory, overwrite=args.force):
+        print(f"wrote {path}")
+    return 0
+
+
+def _setup_whatif(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", nargs="?", help="KPI history")
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="ID=VALUE",
+        help="set a measure, key result or link weight (repeatable)",
+    )
+    p.add_argument(
+        "--shift",
+        dest="shifts",
+        action="append",
+        default=[],
+        metavar="ID=DELTA",
+        help="shift a value by DELTA (repeatable)",
+    )
+    p.add_argument("--horizon", type=int, help="also show the trajectory over this many periods")
+    _fmt(p)
+
+
+@command(
+    "whatif",
+    "what-if: before, after and delta of every node for changed inputs",
+    "stratlab whatif model.yaml --set nps=40\n  stratlab whatif model.yaml history.csv --shift wait_min=-1 --horizon 6",
+)(_setup_whatif)
+def _whatif(args: argparse.Namespace) -> pd.DataFrame:
+    from .propagation import parse_changes, whatif
+
+    if not args.sets and not args.shifts:
+        raise InputError(Problem("no change given.", fix="add --set ID=VALUE or --shift ID=DELTA."))
+    changes = parse_changes(args.sets, shifts=args.shifts)
+    result = whatif(args.model, changes, _history(args), horizon=args.horizon)
+    return result.trajectory if args.horizon else result.to_frame()
+
+
+def _setup_simulate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", nargs="?", help="KPI history (gives measure volatility)")
+    p.add_argument(
+        "--samples", type=int, default=10_000, help="Monte Carlo samples (default 10000)"
+    )
+    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same output)")
+    p.add_argument("--horizon", type=int, default=None, help="periods ahead")
+    _fmt(p)
+
+
+@command(
+    "simulate",
+    "Monte Carlo: mean, p05, p50, p95 and P(green) of every objective",
+    "stratlab simulate model.yaml history.csv --samples 20000 --seed 1",
+)(_setup_simulate)
+def _simulate(args: argparse.Namespace) -> pd.DataFrame:
+    from .simulation import simulate
+
+    if args.samples < 1:
+        raise InputError(
+            Problem(
+                f"--samples must be at least 1, got {args.samples}.", fix="e.g. --samples 10000."
+            )
+        )
+    return simulate(
+        args.model,
+        _history(args),
+        samples=args.samples,
+        seed=args.seed,
+        horizon=args.horizon,
+        progress=False,
+    ).summary()
+
+
+def _setup_correlate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("history", help="KPI history (.csv or .xlsx), long or wide")
+    p.add_argument("--method", choices=("pearson", "spearman", "kendall"), default="pearson")
+    p.add_argument(
+        "--transform",
+        choices=("diff", "pct_change", "detrend", "none"),
+        default="diff",
+        help="default diff: levels of trending KPIs correlate spuriously",
+    )
+    p.add_argument(
+        "--max-lag", type=int, default=0, help="also test leads and lags up to K periods"
+    )
+    p.add_argument(
+        "--min-periods", type=int, default=None, help="fewest paired observations for a result"
+    )
+    _fmt(p)
+
+
+@command(
+    "correlate",
+    "KPI correlations with n, r, CI, p and BH q-values (lead-lag with --max-lag)",
+    "stratlab correlate history.csv --max-lag 3 --format csv",
+)(_setup_correlate)
+def _correlate(args: argparse.Namespace) -> pd.DataFrame:
+    from .io import load_history
+    from .stats import correlate
+
+    return correlate(
+        load_history(args.history),
+        method=args.method,
+        transform=args.transform,
+        max_lag=args.max_lag,
+        min_periods=args.min_periods,
+    )
+
+
+def _setup_check_links(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", help="KPI history")
+    _fmt(p)
+
+
+@command(
+    "check-links",
+    "test every link of the map against the history: best lag, r, q, Granger p, verdict",
+    "stratlab check-links model.yaml history.csv",
+)(_setup_check_links)
+def _check_links(args: argparse.Namespace) -> pd.DataFrame:
+    from .stats import check_links
+
+    return check_links(args.model, args.history)
+
+
+def _setup_calibrate(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", help="KPI history")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="where to write the calibrated model (.yaml, .json or .xlsx)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    _fmt(p)
+
+
+@command(
+    "calibrate",
+    "estimate link weights and driver coefficients from history; write the new model",
+    "stratlab calibrate model.yaml history.csv -o calibrated.yaml",
+)(_setup_calibrate)
+def _calibrate(args: argparse.Namespace) -> pd.DataFrame:
+    from .model import save_model
+    from .stats import calibrate
+
+    out = Path(args.output)
+    _refuse_overwrite(out, args.force, same_as=args.model)
+    result = calibrate(args.model, args.history, seed=args.seed)
+    save_model(result.model, out)
+    print(f"wrote {out}", file=sys.stderr)
+    return result.to_frame()
+
+
+def _refuse_overwrite(out: Path, force: bool, same_as: str | None = None) -> None:
+    if same_as is not None and out.exists() and out.resolve() == Path(same_as).resolve():
+        raise InputError(
+            Problem(
+                "the output would overwrite the input model.",
+                fix="choose another -o path.",
+                file=str(out),
+            )
+        )
+    if out.exists() and not force:
+        raise InputError(
+            Problem(
+                "the output file exists already.",
+                fix="choose another -o path or add --force.",
+                file=str(out),
+            )
+        )
+
+
+def _setup_initiatives(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", nargs="?", help="KPI history")
+    _fmt(p)
+
+
+@command(
+    "initiatives",
+    "rank initiatives by effect on the top perspective, in total and per unit of budget",
+    "stratlab initiatives model.yaml",
+)(_setup_initiatives)
+def _initiatives(args: argparse.Namespace) -> pd.DataFrame:
+    from .propagation import rank_initiatives
+
+    return rank_initiatives(args.model, _history(args))
+
+
+def _setup_review(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", help="KPI history")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    p.add_argument("--period", help="review as of this period")
+    p.add_argument(
+        "--template",
+        default="quarterly_review",
+        help="template name (quarterly_review, link_check, okr_checkin) or path to a .ipynb",
+    )
+    p.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameter (repeatable)",
+    )
+    p.add_argument(
+        "--keep-notebook", action="store_true", help="keep the executed notebook beside the HTML"
+    )
+    p.add_argument("--show-code", action="store_true", help="show code cells in the HTML")
+
+
+@command(
+    "review",
+    "run a review template with papermill and export one self-contained HTML file",
+    "stratlab review model.yaml history.csv -o review.html\n  stratlab review model.yaml history.csv -o q3.html --period 2025Q3 -p samples=2000",
+)(_setup_review)
+def _review(args: argparse.Namespace) -> int:
+    from .report import run_review
+
+    out = run_review(
+        args.model,
+        args.history,
+        args.output,
+        period=args.period,
+        template=args.template,
+        parameters=parse_parameters(args.parameters),
+        keep_notebook=args.keep_notebook,
+        show_code=args.show_code,
+    )
+    print(f"wrote {out}")
+    return 0
+
+
+def parse_parameters(items: Sequence[str]) -> dict[str, Any]:
+    """``["samples=2000", "title=Q3 review"]`` → ``{"samples": 2000, "title": "Q3 review"}`` (YAML scalars)."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(
+                Problem(f"parameter {item!r} is not KEY=VALUE.", fix="write e.g. -p samples=2000.")
+            )
+        try:
+            out[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = value
+    return out
+
+
+def _setup_batch(p: argparse.ArgumentParser) -> None:
+    p.add_argument("manifest", help="CSV or YAML manifest: unit, model, history[, parameters]")
+    p.add_argument("-o", "--output", required=True, help="folder for the reviews and index.html")
+    p.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
+    _fmt(p)
+
+
+@command(
+    "review-batch",
+    "one review per business unit, in parallel, with an index.html",
+    "stratlab review-batch units.csv -o reviews/ --jobs 2",
+)(_setup_batch)
+def _batch(args: argparse.Namespace) -> pd.DataFrame | int:
+    from .report import run_batch
+
+    frame = run_batch(args.manifest, args.output, jobs=args.jobs)
+    emit(frame, args.format)
+    return 0 if (frame["status"] == "ok").all() else 1
+
+
+def _setup_demo(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-o",
+        "--output",
+        default="stratlab-demo",
+        help="folder for the demo outputs (default ./stratlab-demo)",
+    )
+    p.add_argument("--samples", type=int, default=5000, help="Monte Carlo samples in the review")
+
+
+@command(
+    "demo",
+    "validate, score, check links, simulate and write the review of the bundled example",
+    "stratlab demo -o build/demo",
+)(_setup_demo)
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(args.output, samples=args.samples)
+    return 0
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stratlab",
+        description="Test, calibrate and simulate Balanced Scorecard strategy maps and OKRs.",
+        epilog="Start with:  stratlab example my_strategy/  then  stratlab score my_strategy/northwind.yaml my_strategy/northwind_history.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"stratlab {__version__}")
+    subs = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, cmd in COMMANDS.items():
+        sub = subs.add_parser(
+            name,
+            help=cmd.help,
+            description=cmd.help[0].upper() + cmd.help[1:] + ".",
+            epilog="examples:\n  " + cmd.examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        cmd.setup(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        result = COMMANDS[args.command].run(args)
+        if result is None:
+            return 0
+        if isinstance(result, int):
+            return result
+        emit(result, getattr(args, "format", "table"))
+        return 0
+    except ReportError as exc:
+        print(f"stratlab {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except StratlabError as exc:
+        print(f"stratlab {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(
+            f"stratlab {args.command}:{where}: {exc.strerror or exc}. Fix: check the path and its permissions.",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print("stratlab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

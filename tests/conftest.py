@@ -1,0 +1,81 @@
+"""Shared fixtures: a small hand-written model (the DESIGN.md example) and its files."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+MINI_YAML = textwrap.dedent(
+    """\
+    stratlab: 1                 # format version
+    name: Northwind Coffee
+    mission: Great coffee, made fast, by people who love it
+    period: quarter
+    perspectives:
+      - {id: learning, name: Learning & Growth}
+      - {id: process,  name: Internal Process}
+      - {id: customer, name: Customer}
+      - {id: financial, name: Financial}
+    objectives:
+      - {id: skills,  name: Build barista skills, perspective: learning}
+      - {id: speed,   name: "Fast, consistent service", perspective: process}
+      - {id: loyalty, name: Loyal customers, perspective: customer}
+      - {id: growth,  name: Profitable growth, perspective: financial, weight: 2}
+    measures:
+      - id: nps
+        name: Net Promoter Score
+        objective: loyalty
+        direction: higher
+        baseline: 20
+        target: 45
+        current: 31
+        unit: pts
+        weight: 1
+      - {id: wait_min, name: Wait time, objective: speed, direction: lower, baseline: 9, target: 4, current: 6, unit: min}
+      - {id: revenue_growth, name: Revenue growth, objective: growth, direction: higher, baseline: 0, target: 8, current: 5, unit: "%"}
+      - {id: training_hours, name: Training hours, objective: skills, baseline: 0, target: 20, current: 12, unit: h}
+    links:
+      - {from: skills, to: speed, weight: 0.5, lag: 1, rationale: trained staff work faster}
+      - {from: speed, to: loyalty, weight: 0.4}
+      - {from: loyalty, to: growth, weight: 0.6, lag: 1}
+      - {from: wait_min, to: nps, coefficient: -1.5}
+    okrs:
+      - id: faster_onboarding
+        objective: Make onboarding effortless
+        aligns_to: skills
+        key_results:
+          - {id: onboarding_days, name: Onboarding time, start: 14, target: 7, current: 10, unit: days, confidence: 0.6}
+    initiatives:
+      - id: crm
+        name: CRM rollout
+        budget: 250000
+        supports: [speed, onboarding_days]
+        uplift: {wait_min: -1.5, onboarding_days: -2}
+    """
+)
+
+
+@pytest.fixture
+def mini_yaml() -> str:
+    return MINI_YAML
+
+
+@pytest.fixture
+def mini_path(tmp_path: Path) -> Path:
+    path = tmp_path / "model.yaml"
+    path.write_text(MINI_YAML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write(text, name='model.yaml') -> Path of a file holding that text."""
+
+    def _write(text: str, name: str = "model.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return _write
