@@ -36,6 +36,9 @@ _LAZY: dict[str, str] = {
     "correlate": "stratlab.stats",
     "partial_correlate": "stratlab.stats",
     "granger": "stratlab.stats",
+    "check_links": "stratlab.stats",
+    "suggest_links": "stratlab.stats",
+    "calibrate": "stratlab.stats",
 }
 
 __all__ = [
@@ -60,9 +63,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .model import save_model as save_model
     from .scoring import score as score
     from .scoring import score_history as score_history
+    from .stats import calibrate as calibrate
+    from .stats import check_links as check_links
     from .stats import correlate as correlate
     from .stats import granger as granger
     from .stats import partial_correlate as partial_correlate
+    from .stats import suggest_links as suggest_links
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,20 @@
-"""Statistics on KPI histories: correlations, partial correlations, Granger tests."""
+"""Statistics on KPI histories: correlations, partial correlations, Granger tests,
+link verdicts, link suggestions and calibration."""
 
+from stratlab.stats.calibration import CalibrationResult, calibrate
 from stratlab.stats.correlation import correlate
 from stratlab.stats.granger import GrangerBest, granger, granger_best
+from stratlab.stats.links import check_links, suggest_links
 from stratlab.stats.partial import partial_correlate
 
-__all__ = ["GrangerBest", "correlate", "granger", "granger_best", "partial_correlate"]
+__all__ = [
+    "CalibrationResult",
+    "GrangerBest",
+    "calibrate",
+    "check_links",
+    "correlate",
+    "granger",
+    "granger_best",
+    "partial_correlate",
+    "suggest_links",
+]

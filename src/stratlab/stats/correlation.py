@@ -41,7 +41,7 @@ from stratlab.stats._common import (
     transform_frame,
 )
 
-__all__ = ["CORRELATION_COLUMNS", "correlate", "prepare"]
+__all__ = ["CORRELATION_COLUMNS", "correlate", "correlate_pairs", "prepare"]
 
 CORRELATION_COLUMNS = [
     "source",
@@ -170,6 +170,54 @@ def correlate(
         return pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in CORRELATION_COLUMNS})
     cat = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
     return _assemble(cat, names, method, minp)
+
+
+def correlate_pairs(
+    data: pd.DataFrame,
+    triples: Sequence[tuple[str, str, int]],
+    *,
+    method: str = "pearson",
+    min_periods: int = DEFAULT_MIN_PERIODS,
+) -> pd.DataFrame:
+    """Correlations for chosen ``(source, target, lag)`` triples of already-transformed data.
+
+    Same statistics and columns as :func:`correlate` (rows in the order given;
+    q-values over these rows only). Used by the link checks, which test only
+    the hypothesised pairs.
+    """
+    names = [str(c) for c in data.columns]
+    pos = {c: i for i, c in enumerate(names)}
+    a = data.to_numpy(dtype=float)
+    order = np.arange(len(triples))
+    parts: list[dict[str, np.ndarray]] = []
+    lags = np.asarray([k for _, _, k in triples], dtype=int)
+    for k in np.unique(lags):
+        sel = order[lags == k]
+        srcs = sorted({pos[triples[i][0]] for i in sel})
+        tgts = sorted({pos[triples[i][1]] for i in sel})
+        if k >= a.shape[0]:
+            x = np.full((0, len(srcs)), np.nan)
+            y = np.full((0, len(tgts)), np.nan)
+        else:
+            x, y = a[: a.shape[0] - k, srcs], a[k:, tgts]
+        res = _pair_stats(x, y, method)
+        si = np.searchsorted(srcs, [pos[triples[i][0]] for i in sel])
+        ti = np.searchsorted(tgts, [pos[triples[i][1]] for i in sel])
+        parts.append(
+            {
+                "row": sel,
+                "src": np.asarray(srcs)[si],
+                "tgt": np.asarray(tgts)[ti],
+                "lag": np.full(sel.shape, k),
+                **{key: val[si, ti] for key, val in res.items()},
+            }
+        )
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=_DTYPES[c]) for c in CORRELATION_COLUMNS})
+    cat = {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+    back = np.argsort(cat.pop("row"))
+    cat = {key: val[back] for key, val in cat.items()}
+    return _assemble(cat, names, method, min_periods)
 
 
 _DTYPES = {

@@ -78,11 +78,21 @@ def granger(
             )
         )
     data = prepare(history, transform=transform, columns=[source, target], where=where)
-    x = data[source].to_numpy(dtype=float)
-    y = data[target].to_numpy(dtype=float)
+    return granger_table(
+        data[source].to_numpy(dtype=float),
+        data[target].to_numpy(dtype=float),
+        source,
+        target,
+        lags=list(range(1, lag_max + 1)),
+    )
+
+
+def granger_table(
+    x: np.ndarray, y: np.ndarray, source: str, target: str, *, lags: list[int]
+) -> pd.DataFrame:
+    """:func:`granger` on already-transformed arrays (same periods, NaN = gap)."""
     both = np.isfinite(x) & np.isfinite(y)
     rows: list[dict[str, Any]] = []
-    lags = list(range(1, lag_max + 1))
     if both.any():
         idx = np.nonzero(both)[0]
         x, y = x[idx[0] : idx[-1] + 1], y[idx[0] : idx[-1] + 1]
@@ -102,7 +112,10 @@ def granger(
     testable = [lag for lag in lags if nobs[lag] - 2 * lag - 1 >= 1]
     if not const and testable:
         if gap_free:
-            results = _statsmodels(x, y, testable)
+            try:
+                results = _statsmodels(x, y, testable)
+            except (ValueError, np.linalg.LinAlgError):
+                results = {lag: _ftest(x, y, lag) for lag in testable}
         else:
             results = {lag: _ftest(x, y, lag) for lag in testable}
     for lag in lags:

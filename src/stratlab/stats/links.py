@@ -1,0 +1,391 @@
+"""Test a strategy map's links against history, and suggest the links it lacks.
+
+Evidence
+--------
+* Objective → objective links are tested on the objectives' *own-evidence*
+  scores: the weighted mean (measure ``weight``) of the objective's measure
+  scores from :func:`stratlab.scoring.score_history` with ``rollup=False``,
+  renormalised over the measures that have a value in the period. Key results
+  are left out of the evidence: their histories are a few in-quarter
+  check-ins that would add a level jump; an objective without measures falls
+  back to its ``rollup=False`` score (its OKRs). The evidence never contains
+  the links themselves, so the test is not circular.
+* Measure → measure driver links are tested on the measures' values.
+
+Both are transformed first (default ``diff``), then correlated as
+:func:`stratlab.correlate` does (row (s, t, k) = corr(s[t−k], t[t])).
+
+Verdicts (thresholds are keyword arguments)
+-------------------------------------------
+For each link, lags 0..``link.lag + 2`` (or 0..``max_lag``) are tested;
+q-values are Benjamini–Hochberg over every (link, lag) test of the call.
+The expected sign is the sign of the link's weight (objective links; an
+inverse link expects a negative r) or coefficient (drivers).
+
+``best_lag`` is the lag with the largest |r| (the dominant lead–lag relation).
+At that lag:
+
+* ``supported``: ``q_value <= alpha``, ``|r| >= min_r`` and r has the expected sign;
+* ``contradicted``: ``q_value <= alpha``, ``|r| >= min_r`` and r has the wrong sign;
+* ``weak``: testable but not significant or ``|r| < min_r`` (the reason says which);
+* ``untestable``: no lag has ``min_periods`` pairwise-complete observations,
+  or a series is constant or has no evidence.
+
+``granger_p`` is the Granger F-test p-value (source → target) at lag
+``max(best_lag, 1)`` on the same transformed series (see :func:`stratlab.granger`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from stratlab.errors import InputError, Problem
+from stratlab.stats._common import (
+    METHODS,
+    TRANSFORMS,
+    check_choice,
+    check_int,
+    transform_frame,
+)
+from stratlab.stats.correlation import DEFAULT_MIN_PERIODS, correlate, correlate_pairs
+from stratlab.stats.granger import granger_table
+
+__all__ = ["LINK_COLUMNS", "SUGGEST_COLUMNS", "check_links", "objective_evidence", "suggest_links"]
+
+LINK_COLUMNS = [
+    "source",
+    "target",
+    "kind",
+    "hypothesised_lag",
+    "best_lag",
+    "n",
+    "r",
+    "q_value",
+    "granger_p",
+    "verdict",
+    "reason",
+]
+
+SUGGEST_COLUMNS = [
+    "source",
+    "target",
+    "lag",
+    "n",
+    "r",
+    "q_value",
+    "direction",
+    "source_perspective",
+    "target_perspective",
+]
+
+
+def load_inputs(model: Any, history: Any) -> tuple[Any, pd.DataFrame]:
+    """(Model, wide history on the full period grid) from models/paths/frames."""
+    from stratlab.io import load_history
+    from stratlab.model import load_model
+
+    model = load_model(model)
+    if isinstance(history, pd.DataFrame) and isinstance(history.index, pd.PeriodIndex):
+        unknown = [
+            c
+            for c in history.columns
+            if c not in model or model.kind_of(str(c)) not in ("measure", "key_result")
+        ]
+        wide = history if not unknown else load_history(history, model)
+    else:
+        wide = load_history(history, model)
+    wide = wide.sort_index()
+    full = pd.period_range(wide.index.min(), wide.index.max(), freq=wide.index.freq)
+    if len(full) != len(wide):
+        wide = wide.reindex(full)
+    return model, wide.astype(float)
+
+
+def objective_evidence(model: Any, history: Any) -> pd.DataFrame:
+    """Own-evidence score of every objective per period (see the module notes).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by period, one column per objective id (NaN where no measure
+        of the objective has a value).
+    """
+    from stratlab.scoring import score_history
+
+    model, wide = load_inputs(model, history)
+    scores = score_history(model, wide, rollup=False)
+    out = {}
+    for obj in model.objectives:
+        measures = [m for m in model.measures if m.objective == obj.id]
+        if not measures:
+            out[obj.id] = scores[obj.id].to_numpy(dtype=float)
+            continue
+        vals = scores[[m.id for m in measures]].to_numpy(dtype=float)
+        w = np.array([m.weight for m in measures], dtype=float)
+        have = np.isfinite(vals)
+        den = have @ w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[obj.id] = np.where(den > 0, np.where(have, vals, 0.0) @ w / den, np.nan)
+    return pd.DataFrame(out, index=scores.index)
+
+
+def _check_thresholds(alpha: float, min_r: float, where: str) -> None:
+    problems = []
+    if not isinstance(alpha, int | float) or isinstance(alpha, bool) or not 0 < alpha < 1:
+        problems.append(
+            Problem(
+                f"{where}: alpha={alpha!r} must be a number strictly between 0 and 1.",
+                fix="e.g. alpha=0.05.",
+            )
+        )
+    if not isinstance(min_r, int | float) or isinstance(min_r, bool) or not 0 <= min_r < 1:
+        problems.append(
+            Problem(f"{where}: min_r={min_r!r} must be a number in [0, 1).", fix="e.g. min_r=0.2.")
+        )
+    if problems:
+        raise InputError(problems)
+
+
+def check_links(
+    model: Any,
+    history: Any,
+    *,
+    max_lag: int | None = None,
+    alpha: float = 0.05,
+    min_r: float = 0.2,
+    method: str = "pearson",
+    transform: str = "diff",
+    min_periods: int | None = None,
+) -> pd.DataFrame:
+    """A verdict for every link of the map, from the history.
+
+    Parameters
+    ----------
+    model : Model, path or mapping
+    history : DataFrame or path
+        KPI history (anything :func:`stratlab.io.load_history` reads).
+    max_lag : int, optional
+        Test lags 0..``max_lag`` for every link (default: 0..``link.lag + 2``).
+    alpha : float
+        Significance level applied to the BH q-values (default 0.05).
+    min_r : float
+        Smallest |r| that counts as support or contradiction (default 0.2).
+    method : {'pearson', 'spearman', 'kendall'}
+    transform : {'diff', 'pct_change', 'detrend', 'none'}
+    min_periods : int, optional
+        Fewest pairwise-complete periods for a test (default 4).
+
+    Returns
+    -------
+    DataFrame
+        One row per link in model order, columns in this order: ``source``,
+        ``target``, ``kind`` ('objective' | 'driver'), ``hypothesised_lag``,
+        ``best_lag``, ``n``, ``r``, ``q_value`` (at ``best_lag``), ``granger_p``,
+        ``verdict`` ('supported' | 'weak' | 'contradicted' | 'untestable'),
+        ``reason`` (why it is not supported, or a note such as a lag other than
+        the hypothesised one).
+
+    Raises
+    ------
+    InputError
+        Bad options. ModelError / HistoryError for bad inputs.
+    """
+    where = "check_links"
+    method = check_choice(method, METHODS, "method", where)
+    transform = check_choice(transform, TRANSFORMS, "transform", where)
+    lag_cap = check_int(max_lag, "max_lag", where, minimum=0, allow_none=True)
+    minp = (
+        check_int(min_periods, "min_periods", where, minimum=3, allow_none=True)
+        or DEFAULT_MIN_PERIODS
+    )
+    _check_thresholds(alpha, min_r, where)
+    model, wide = load_inputs(model, history)
+    links = list(model.links)
+    if not links:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in LINK_COLUMNS})
+    evidence = objective_evidence(model, wide)
+    measure_ids = [m.id for m in model.measures]
+    values = wide.reindex(columns=measure_ids)
+    raw = pd.concat([evidence, values], axis=1)
+    data = transform_frame(raw, transform)
+
+    triples: list[tuple[str, str, int]] = []
+    owner: list[int] = []
+    for i, link in enumerate(links):
+        top = lag_cap if lag_cap is not None else link.lag + 2
+        for k in range(top + 1):
+            triples.append((link.source, link.target, k))
+            owner.append(i)
+    table = correlate_pairs(data, triples, method=method, min_periods=minp)
+    table["link"] = owner
+
+    rows = []
+    for i, link in enumerate(links):  # per link: a handful of rows, only bookkeeping
+        sub = table[table["link"] == i].reset_index(drop=True)
+        sign = float(np.sign(link.weight if link.kind == "objective" else link.coefficient))
+        row: dict[str, Any] = {
+            "source": link.source,
+            "target": link.target,
+            "kind": link.kind,
+            "hypothesised_lag": int(link.lag),
+            "best_lag": np.nan,
+            "n": int(sub["n"].max()) if len(sub) else 0,
+            "r": np.nan,
+            "q_value": np.nan,
+            "granger_p": np.nan,
+            "verdict": "untestable",
+            "reason": None,
+        }
+        ok = sub["r"].notna()
+        if not ok.any():
+            empty = [c for c in (link.source, link.target) if raw[c].notna().sum() == 0]
+            row["reason"] = (
+                f"no data for {', '.join(empty)}"
+                if empty
+                else str(sub["reason"].dropna().iloc[0])
+                if sub["reason"].notna().any()
+                else "no testable lag"
+            )
+            rows.append(row)
+            continue
+        signed = sign * sub["r"]
+        best = int(sub["r"].abs().idxmax())
+        q, r = float(sub.loc[best, "q_value"]), float(sub.loc[best, "r"])
+        significant = q <= alpha and abs(r) >= min_r
+        if significant and signed[best] > 0:
+            verdict = "supported"
+            reason = (
+                f"strongest at lag {int(sub.loc[best, 'lag'])}, hypothesised {link.lag}"
+                if int(sub.loc[best, "lag"]) != link.lag
+                else None
+            )
+        elif significant:
+            verdict = "contradicted"
+            reason = f"significant with the wrong sign (expected {'positive' if sign > 0 else 'negative'} r)"
+        else:
+            verdict = "weak"
+            if q > alpha:
+                reason = f"not significant: q={q:.3g} > alpha={alpha}"
+            else:
+                reason = f"|r|={abs(r):.3f} < min_r={min_r}"
+        best_lag = int(sub.loc[best, "lag"])
+        g = granger_table(
+            data[link.source].to_numpy(dtype=float),
+            data[link.target].to_numpy(dtype=float),
+            link.source,
+            link.target,
+            lags=[max(best_lag, 1)],
+        )
+        row.update(
+            best_lag=best_lag,
+            n=int(sub.loc[best, "n"]),
+            r=float(sub.loc[best, "r"]),
+            q_value=float(sub.loc[best, "q_value"]),
+            granger_p=float(g["p_value"].iloc[0]),
+            verdict=verdict,
+            reason=reason,
+        )
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=LINK_COLUMNS)
+    out["best_lag"] = out["best_lag"].astype("Int64")
+    return out
+
+
+def _paths(model: Any) -> set[tuple[str, str]]:
+    """Ordered objective pairs (a, b) joined by a directed path of objective links."""
+    succ: dict[str, set[str]] = {}
+    for link in model.objective_links:
+        succ.setdefault(link.source, set()).add(link.target)
+    reach = set()
+    for start in succ:
+        stack, seen = list(succ[start]), set()
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            reach.add((start, node))
+            stack.extend(succ.get(node, ()))
+    return reach
+
+
+def suggest_links(
+    model: Any,
+    history: Any,
+    *,
+    top: int = 10,
+    max_lag: int | None = None,
+    alpha: float = 0.05,
+    min_r: float = 0.2,
+    method: str = "pearson",
+    transform: str = "diff",
+    include_indirect: bool = False,
+    min_periods: int | None = None,
+) -> pd.DataFrame:
+    """The strongest significant lead–lag pairs between objectives that the map lacks.
+
+    All ordered objective pairs are correlated on their own-evidence scores
+    (see the module notes) at lags 0..``max_lag`` (default: the map's largest
+    link lag + 2), BH over all of them. Pairs joined by a link (either way)
+    are dropped, and so, unless ``include_indirect``, are pairs the map already
+    connects through a path of links (either way). A lag-0 pair is oriented
+    from the lower perspective to the higher. Of each remaining unordered
+    pair, the row with the largest |r| is kept if ``q_value <= alpha`` and
+    ``|r| >= min_r``.
+
+    Returns
+    -------
+    DataFrame
+        At most ``top`` rows, upward pairs (source in a lower perspective than
+        the target, perspectives listed bottom to top in the model) first, then
+        same-level, then downward, each by decreasing |r|. Columns in this
+        order: ``source``, ``target``, ``lag``, ``n``, ``r``, ``q_value``,
+        ``direction`` ('upward' | 'level' | 'downward'), ``source_perspective``,
+        ``target_perspective``.
+    """
+    where = "suggest_links"
+    top_n = check_int(top, "top", where, minimum=1) or 10
+    check_choice(method, METHODS, "method", where)
+    check_choice(transform, TRANSFORMS, "transform", where)
+    check_int(max_lag, "max_lag", where, minimum=0, allow_none=True)
+    _check_thresholds(alpha, min_r, where)
+    model, wide = load_inputs(model, history)
+    if max_lag is None:
+        max_lag = max((int(lk.lag) for lk in model.objective_links), default=0) + 2
+    evidence = objective_evidence(model, wide)
+    table = correlate(
+        evidence, method=method, transform=transform, max_lag=max_lag, min_periods=min_periods
+    )
+    level = {p.id: i for i, p in enumerate(model.perspectives)}
+    persp = {o.id: o.perspective for o in model.objectives}
+    rank = table["source"].map(persp).map(level) - table["target"].map(persp).map(level)
+    flip = (table["lag"] == 0) & (rank > 0)
+    src = table["source"].where(~flip, table["target"])
+    tgt = table["target"].where(~flip, table["source"])
+    table = table.assign(source=src, target=tgt)
+    linked = {(lk.source, lk.target) for lk in model.objective_links}
+    if not include_indirect:
+        linked |= _paths(model)
+    linked |= {(b, a) for a, b in linked}
+    keep = ~pd.Series(
+        [(s, t) in linked for s, t in zip(table["source"], table["target"], strict=True)],
+        index=table.index,
+        dtype=bool,
+    )
+    sig = (table["q_value"] <= alpha) & (table["r"].abs() >= min_r) & keep
+    cand = table[sig].copy()
+    cand["pair"] = [
+        tuple(sorted((s, t))) for s, t in zip(cand["source"], cand["target"], strict=True)
+    ]
+    cand["abs_r"] = cand["r"].abs()
+    cand = cand.sort_values("abs_r", ascending=False).drop_duplicates("pair")
+    cand["source_perspective"] = cand["source"].map(persp)
+    cand["target_perspective"] = cand["target"].map(persp)
+    diff = cand["target_perspective"].map(level) - cand["source_perspective"].map(level)
+    cand["direction"] = np.select([diff > 0, diff == 0], ["upward", "level"], default="downward")
+    cand["order"] = np.select([diff > 0, diff == 0], [0, 1], default=2)
+    cand = cand.sort_values(["order", "abs_r"], ascending=[True, False]).head(top_n)
+    return cand[SUGGEST_COLUMNS].reset_index(drop=True)
