@@ -345,3 +345,16 @@ def test_public_api_is_lazy() -> None:
         "score_history",
         "ModelError",
     }
+
+
+def test_point_weight_with_range_round_trips(write, tmp_path: Path) -> None:
+    text = MINI_YAML.replace(
+        "{from: speed, to: loyalty, weight: 0.4}",
+        "{from: speed, to: loyalty, weight: 0.407, weight_range: [0.2, 0.5]}",
+    )
+    model = load_model(write(text))
+    assert model.links[1].weight == 0.407 and model.links[1].weight_range == (0.2, 0.5)
+    for suffix in (".yaml", ".json", ".xlsx"):
+        assert load_model(save_model(model, tmp_path / f"r{suffix}")) == model
+    with pytest.raises(ModelError, match=r"weight 0.9 lies outside its range \[0.2, 0.5\]"):
+        load_model(write(text.replace("weight: 0.407", "weight: 0.9")))

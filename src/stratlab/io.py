@@ -347,7 +347,7 @@ def rec_set(rec: dict[str, Any], col: str, value: Any) -> None:
         rec[col] = value
 
 
-_LIST_COLUMNS = {"band", "supports"}
+_LIST_COLUMNS = {"band", "supports", "weight_range"}
 
 
 def _excel_value(section: str, col: str, value: Any) -> Any:

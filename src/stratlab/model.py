@@ -333,6 +333,9 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
         "from": S("ref", True, "Cause: an objective or a measure"),
         "to": S("ref", True, "Effect: an objective or a measure"),
         "weight": S("weight", doc="Objective link strength (negative: inverse); or [lo, hi]"),
+        "weight_range": S(
+            "pair", doc="[lo, hi] uncertainty range around a point weight (e.g. from calibration)"
+        ),
         "coefficient": S("number", doc="Measure driver link: Δeffect = coefficient × Δcause"),
         "lag": S("int", doc="Periods before the cause shows in the effect", minimum=0, default=0),
         "rationale": S("str"),
@@ -931,10 +934,24 @@ def build_model(data: Any, *, file: str | None = None, locate: Locator | None = 
                         "add 'weight: 0.5' (negative for an inverse link).",
                     )
                 continue
-            wrange = None
+            wrange = r.get("weight_range")
             if isinstance(weight, tuple):
+                if wrange is not None:
+                    chk.add(
+                        (*p, "weight_range"),
+                        "a link has either 'weight: [lo, hi]' or a point weight with 'weight_range', not both.",
+                        "write 'weight: 0.5' with 'weight_range: [0.3, 0.7]'.",
+                    )
+                    continue
                 wrange = weight[1]
                 weight = (wrange[0] + wrange[1]) / 2
+            elif wrange is not None and not wrange[0] <= weight <= wrange[1]:
+                chk.add(
+                    (*p, "weight_range"),
+                    f"weight {weight:g} lies outside its range [{wrange[0]:g}, {wrange[1]:g}].",
+                    "widen the range or correct the weight.",
+                )
+                continue
             if weight == 0:
                 chk.add(
                     (*p, "weight"),
@@ -1130,7 +1147,15 @@ def to_dict(model: Model) -> dict[str, Any]:
         for lk in model.links:
             row: dict[str, Any] = {"from": lk.source, "to": lk.target}
             if lk.weight is not None:
-                row["weight"] = list(lk.weight_range) if lk.weight_range else lk.weight
+                rng = lk.weight_range
+                if rng is not None and abs((rng[0] + rng[1]) / 2 - lk.weight) <= 1e-12 * max(
+                    1.0, abs(lk.weight)
+                ):
+                    row["weight"] = list(rng)
+                else:
+                    row["weight"] = lk.weight
+                    if rng is not None:
+                        row["weight_range"] = list(rng)
             if lk.coefficient is not None:
                 row["coefficient"] = lk.coefficient
             if lk.lag:
