@@ -1,0 +1,24 @@
+"""Reviews: papermill-run templates exported as self-contained HTML.
+
+``run_review`` runs one template (shipped by name, or a notebook path) and
+writes one HTML page; ``run_batch`` runs one review per business unit in
+parallel with an ``index.html``; ``setup_notebook`` is called in a template's
+first cell so plotly figures survive the export.  papermill, nbconvert and
+plotly are imported only when these run.
+"""
+
+from stratlab.report._batch import BATCH_COLUMNS, read_manifest, run_batch
+from stratlab.report._review import PLOTLY_RENDERER, run_review, setup_notebook
+from stratlab.report._templates import list_templates, load_template, validate_parameters
+
+__all__ = [
+    "BATCH_COLUMNS",
+    "PLOTLY_RENDERER",
+    "list_templates",
+    "load_template",
+    "read_manifest",
+    "run_batch",
+    "run_review",
+    "setup_notebook",
+    "validate_parameters",
+]

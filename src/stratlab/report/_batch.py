@@ -1,0 +1,444 @@
+"""One review per business unit, in parallel, with an index page."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stratlab.errors import InputError, Problem, StratlabError
+from stratlab.report._export import atomic_write
+from stratlab.report._templates import load_template, validate_parameters
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["BATCH_COLUMNS", "Unit", "read_manifest", "run_batch"]
+
+#: Columns of the table returned by :func:`run_batch`, in order.
+BATCH_COLUMNS = ["unit", "model", "history", "output", "status", "headline", "error"]
+
+_UNIT_KEYS = ("unit", "model", "history", "period", "template", "parameters")
+_REQUIRED = ("unit", "model")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One business unit of a batch manifest (paths already resolved)."""
+
+    unit: str
+    model: str
+    history: str | None
+    output: str
+    period: str | None = None
+    template: str = "quarterly_review"
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "unit"
+
+
+def _scalar(text: str) -> Any:
+    """A CSV cell as YAML would read it (numbers, booleans, null), else the text."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (int, float, bool, str)) or value is None else text
+
+
+def _read_csv(path: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Rows of a CSV manifest: (record, location).  Extra columns are template parameters."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        if "unit" not in header or "model" not in header:
+            raise InputError(
+                Problem(
+                    f"the manifest's header row is {', '.join(header) or 'empty'}; it needs "
+                    "the columns unit, model and history",
+                    fix="start the file with `unit,model,history` (other columns are template "
+                    "parameters, e.g. samples, seed)",
+                    file=str(path),
+                    line=1,
+                )
+            )
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
+                continue
+            if None in row:
+                raise InputError(
+                    Problem(
+                        "this row has more cells than the header",
+                        fix="remove the extra cells or quote values that contain commas",
+                        file=str(path),
+                        line=number,
+                    )
+                )
+            record: dict[str, Any] = {}
+            params: dict[str, Any] = {}
+            for key, value in row.items():
+                text = (value or "").strip()
+                if key in _UNIT_KEYS and key != "parameters":
+                    record[key] = text or None
+                elif text:
+                    params[key] = _scalar(text)
+            record["parameters"] = params
+            rows.append((record, {"line": number}))
+    return rows
+
+
+def _read_yaml(path: Path) -> tuple[list[tuple[Any, dict[str, Any]]], dict[str, Any]]:
+    """Units of a YAML manifest: a list of units, or ``{units: [...], template, parameters}``."""
+    import yaml
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            Problem(
+                f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                fix="check the indentation and quoting near this line",
+                file=str(path),
+                line=mark.line + 1 if mark is not None else None,
+            )
+        ) from exc
+    defaults: dict[str, Any] = {}
+    items_node = root
+    if isinstance(data, Mapping):
+        unknown = [k for k in data if k not in ("units", "template", "parameters")]
+        if unknown or "units" not in data:
+            bad = unknown[0] if unknown else "units"
+            raise InputError(
+                Problem(
+                    f"unknown top-level key {bad!r}" if unknown else "no 'units' list",
+                    fix="a manifest is a list of units, or a mapping with 'units' (a list) and "
+                    "optional 'template' and 'parameters' shared by all units",
+                    file=str(path),
+                    path=bad,
+                )
+            )
+        defaults = {k: data[k] for k in ("template", "parameters") if k in data}
+        items_node = next(v for k, v in root.value if k.value == "units")  # type: ignore[union-attr]
+        data = data["units"]
+    if not isinstance(data, list) or not data:
+        raise InputError(
+            Problem(
+                "the manifest lists no units",
+                fix="list one unit per item: `- {unit: north, model: north.yaml, history: north.csv}`",
+                file=str(path),
+            )
+        )
+    nodes = getattr(items_node, "value", [])
+    rows = [
+        (
+            item,
+            {
+                "line": nodes[i].start_mark.line + 1 if i < len(nodes) else None,
+                "path": f"units[{i}]",
+            },
+        )
+        for i, item in enumerate(data)
+    ]
+    return rows, defaults
+
+
+def read_manifest(
+    manifest: str | os.PathLike[str], output_dir: str | os.PathLike[str]
+) -> list[Unit]:
+    """Read and check a batch manifest (CSV or YAML).
+
+    Relative paths are resolved against the manifest's folder.  Every problem
+    is reported at once, located (file, line, key path) with a fix: unknown
+    keys (with a close match), missing columns, missing files, duplicate
+    units, unknown template parameters.
+
+    Returns
+    -------
+    list of Unit
+    """
+    path = Path(manifest).expanduser()
+    if not path.is_file():
+        raise InputError(
+            Problem(
+                "the manifest file does not exist",
+                fix="give the path of a .csv or .yaml manifest (columns unit, model, history)",
+                file=str(path),
+            )
+        )
+    suffix = path.suffix.lower()
+    defaults: dict[str, Any] = {}
+    if suffix == ".csv":
+        rows: list[tuple[Any, dict[str, Any]]] = list(_read_csv(path))
+    elif suffix in (".yaml", ".yml"):
+        rows, defaults = _read_yaml(path)
+    else:
+        raise InputError(
+            Problem(
+                f"unsupported manifest format {suffix or '(no suffix)'!r}",
+                fix="use a .csv or .yaml manifest",
+                file=str(path),
+            )
+        )
+    base = path.resolve().parent
+    out = Path(output_dir).expanduser()
+    problems: list[Problem] = []
+    units: list[Unit] = []
+    seen: dict[str, str] = {}
+    templates: dict[str, Any] = {}
+    for raw, where in rows:
+        loc: dict[str, Any] = {"file": str(path), "line": where.get("line")}
+        prefix = where.get("path")
+        if not isinstance(raw, Mapping):
+            problems.append(
+                Problem(
+                    "a unit must be a mapping",
+                    fix="write `{unit: ..., model: ..., history: ...}`",
+                    path=prefix,
+                    **loc,
+                )
+            )
+            continue
+        bad = False
+        for key in raw:
+            if key not in _UNIT_KEYS:
+                close = difflib.get_close_matches(str(key), _UNIT_KEYS, n=1)
+                problems.append(
+                    Problem(
+                        f"unknown key {key!r}",
+                        fix=(f"did you mean {close[0]!r}? " if close else "")
+                        + "a unit has unit, model, history, and optional period, template, parameters",
+                        path=f"{prefix}.{key}" if prefix else key,
+                        **loc,
+                    )
+                )
+                bad = True
+        for key in _REQUIRED:
+            if raw.get(key) in (None, ""):
+                problems.append(
+                    Problem(
+                        f"missing {key!r}",
+                        fix=f"give each unit a {key}",
+                        path=f"{prefix}.{key}" if prefix else key,
+                        **loc,
+                    )
+                )
+                bad = True
+        if bad:
+            continue
+        name = str(raw["unit"])
+        slug = _slug(name)
+        if slug in seen:
+            problems.append(
+                Problem(
+                    f"unit {name!r} has the same output file name as unit {seen[slug]!r}",
+                    fix="give every unit a distinct name",
+                    path=prefix,
+                    **loc,
+                )
+            )
+            continue
+        seen[slug] = name
+        files: dict[str, str | None] = {}
+        for key in ("model", "history"):
+            value = raw.get(key)
+            if value in (None, ""):
+                files[key] = None
+                continue
+            file = Path(str(value)).expanduser()
+            file = file if file.is_absolute() else base / file
+            if not file.is_file():
+                problems.append(
+                    Problem(
+                        f"{key} file {str(value)!r} does not exist (looked for {file})",
+                        fix="paths are relative to the manifest's folder",
+                        path=f"{prefix}.{key}" if prefix else key,
+                        **loc,
+                    )
+                )
+            files[key] = str(file)
+        params = dict(defaults.get("parameters") or {})
+        own = raw.get("parameters") or {}
+        if not isinstance(own, Mapping):
+            problems.append(
+                Problem(
+                    "'parameters' must be a mapping",
+                    fix="write `parameters: {samples: 500}`",
+                    path=f"{prefix}.parameters",
+                    **loc,
+                )
+            )
+            continue
+        params.update(own)
+        template = str(raw.get("template") or defaults.get("template") or "quarterly_review")
+        template_path = Path(template).expanduser()
+        if template.endswith(".ipynb") and not template_path.is_absolute():
+            template = str(base / template_path)
+        try:
+            if template not in templates:
+                templates[template] = load_template(template)
+            validate_parameters(templates[template], params)
+        except InputError as exc:
+            problems.extend(Problem(p.message, fix=p.fix, path=prefix, **loc) for p in exc.problems)
+            continue
+        period = raw.get("period")
+        units.append(
+            Unit(
+                unit=name,
+                model=str(files["model"]),
+                history=files["history"],
+                output=str(out / f"{slug}.html"),
+                period=None if period in (None, "") else str(period),
+                template=template,
+                parameters=params,
+            )
+        )
+    if problems:
+        raise InputError(problems, file=str(path))
+    return units
+
+
+def _headline(unit: Unit) -> str:
+    """Status counts of the unit's objectives, e.g. ``2 green · 1 amber · 1 red``."""
+    from stratlab.scoring import score
+
+    table = score(unit.model, unit.history, period=unit.period)
+    objectives = table[table["kind"] == "objective"]
+    counts = objectives["status"].value_counts()
+    order = ["green", "amber", "red", "no data"]
+    parts = [f"{int(counts[s])} {s}" for s in order if s in counts.index]
+    return "objectives: " + " · ".join(parts) if parts else ""
+
+
+def _run_unit(unit: Unit) -> dict[str, str]:
+    """Worker: one review; never raises (a failing unit must not stop the others)."""
+    from stratlab.report._review import run_review
+
+    result = {"status": "ok", "headline": "", "error": ""}
+    try:
+        run_review(
+            unit.model,
+            unit.history,
+            unit.output,
+            period=unit.period,
+            template=unit.template,
+            parameters=unit.parameters,
+            progress=False,
+        )
+    except StratlabError as exc:
+        return {"status": "failed", "headline": "", "error": str(exc)}
+    except Exception as exc:  # a worker must report, not crash the batch
+        return {"status": "failed", "headline": "", "error": f"{type(exc).__name__}: {exc}"}
+    try:
+        result["headline"] = _headline(unit)
+    except Exception as exc:
+        result["headline"] = f"(no headline: {type(exc).__name__}: {exc})"
+    return result
+
+
+def run_batch(
+    manifest: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    jobs: int = 2,
+) -> pd.DataFrame:
+    """Run one review per business unit, in parallel, and write ``index.html``.
+
+    Parameters
+    ----------
+    manifest : path
+        A CSV (columns ``unit, model, history``; optional ``period``,
+        ``template``; any other column is a template parameter) or YAML
+        manifest (a list of ``{unit, model, history, period, template,
+        parameters}``, or a mapping with ``units`` and shared ``template`` and
+        ``parameters``).  Relative paths are resolved against the manifest's
+        folder.
+    output_dir : path
+        Folder for ``<unit>.html`` and ``index.html`` (created if needed).
+    jobs : int
+        Number of reviews run at once (processes).
+
+    Returns
+    -------
+    DataFrame
+        One row per unit, columns in this order:
+
+        - ``unit`` : the unit's name
+        - ``model``, ``history`` : the resolved input paths
+        - ``output`` : the review's HTML path
+        - ``status`` : ``'ok'`` or ``'failed'``
+        - ``headline`` : objective status counts (empty when failed)
+        - ``error`` : why it failed (empty when ok)
+
+    Raises
+    ------
+    InputError
+        A bad manifest (every problem located by file, line and key), or
+        ``jobs`` < 1.  A unit whose review fails does not raise: it is
+        reported in ``status``/``error`` and in the index.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    import pandas as pd
+
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise InputError(
+            Problem(f"jobs must be a whole number ≥ 1, got {jobs!r}", fix="e.g. --jobs 2")
+        )
+    units = read_manifest(manifest, output_dir)
+    out = Path(output_dir).expanduser()
+    out.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(units))) as pool:
+        results = list(pool.map(_run_unit, units))
+    table = pd.DataFrame(
+        [
+            {
+                "unit": u.unit,
+                "model": u.model,
+                "history": u.history if u.history is not None else "",
+                "output": u.output,
+                **r,
+            }
+            for u, r in zip(units, results, strict=True)
+        ],
+        columns=BATCH_COLUMNS,
+    )
+    write_index(table, out / "index.html", title=f"Reviews — {Path(manifest).stem}")
+    return table
+
+
+def write_index(table: pd.DataFrame, path: Path, *, title: str) -> Path:
+    """Write the batch's ``index.html`` (escaped; links relative to its folder)."""
+    from urllib.parse import quote
+
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    page = env.from_string(
+        resources.files("stratlab.report").joinpath("index.html.j2").read_text(encoding="utf-8")
+    )
+    rows = [
+        {
+            "unit": row.unit,
+            "href": quote(Path(str(row.output)).name) if row.status == "ok" else None,
+            "status": row.status,
+            "headline": row.headline,
+            "error": row.error,
+        }
+        for row in table.itertuples(index=False)
+    ]
+    failed = sum(1 for r in rows if r["status"] != "ok")
+    return atomic_write(path, page.render(title=title, rows=rows, failed=failed, total=len(rows)))

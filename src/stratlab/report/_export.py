@@ -1,0 +1,139 @@
+"""Executed notebook -> one self-contained, deterministic HTML page."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Collection
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+__all__ = ["atomic_write", "normalise_notebook", "notebook_to_html"]
+
+# plotly's notebook renderer names each figure's <div> with a random uuid4.
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+# <script src="http..."></script>: CDN loads (plotly adds MathJax to every figure); a
+# review must open offline, so they are dropped.
+_REMOTE_SCRIPT = re.compile(
+    r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?:https?:)?//[^>]*>\s*</script>", re.IGNORECASE
+)
+# Execution-time metadata that would make two runs differ.
+_VOLATILE_CELL_KEYS = ("execution", "papermill", "collapsed", "scrolled")
+_VOLATILE_NB_KEYS = ("start_time", "end_time", "duration", "exception", "input_path", "output_path")
+
+
+def normalise_notebook(nb: Any, *, stable_ids: Collection[str] = ()) -> Any:
+    """Make an executed notebook deterministic and self-contained, in place.
+
+    - drops execution timestamps (papermill and nbclient cell metadata,
+      papermill's start/end times and paths),
+    - renames plotly's random figure ids ``<uuid>`` to ``stratlab-plot-N``
+      (numbered in order of appearance),
+    - removes ``<script src=...>`` tags that load from the network (the
+      MathJax CDN tag plotly adds to every figure); plotly.js itself is
+      embedded inline by the ``plotly_mimetype+notebook`` renderer.
+
+    - gives cells a fixed id where theirs is not one of ``stable_ids`` (the
+      template's): papermill names the injected-parameters cell at random.
+
+    Returns the notebook for chaining.
+    """
+    meta = nb.get("metadata", {})
+    papermill = meta.get("papermill")
+    if isinstance(papermill, dict):
+        for key in _VOLATILE_NB_KEYS:
+            papermill.pop(key, None)
+    meta.pop("widgets", None)
+    ids: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        uid = match.group(0)
+        if uid not in ids:
+            ids[uid] = f"stratlab-plot-{len(ids) + 1}"
+        return ids[uid]
+
+    for index, cell in enumerate(nb.get("cells", [])):
+        if "id" in cell and cell["id"] not in stable_ids:
+            tags = cell.get("metadata", {}).get("tags") or []
+            cell["id"] = "injected-parameters" if "injected-parameters" in tags else f"cell-{index}"
+        cell_meta = cell.get("metadata", {})
+        for key in _VOLATILE_CELL_KEYS:
+            cell_meta.pop(key, None)
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if not data or "text/html" not in data:
+                continue
+            html = data["text/html"]
+            if isinstance(html, list):
+                html = "".join(html)
+            if "plotly-graph-div" in html:
+                html = _UUID.sub(rename, html)
+            html = _REMOTE_SCRIPT.sub("", html)
+            data["text/html"] = html
+    return nb
+
+
+def notebook_to_html(nb: Any, *, title: str, show_code: bool = False, workdir: str | Path) -> str:
+    """Export an executed notebook to one HTML page (nbconvert's lab template).
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed (and normalised) notebook.
+    title : str
+        The page ``<title>`` (escaped by nbconvert).
+    show_code : bool
+        Show code cells; by default only their outputs appear.
+    workdir : path
+        A scratch folder where the page template is staged for nbconvert.
+    """
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    template_dir = Path(workdir) / "stratlab-nbconvert"
+    template_dir.mkdir(exist_ok=True)
+    (template_dir / "stratlab_review.html.j2").write_text(
+        resources.files("stratlab.report").joinpath("review.html.j2").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    config = Config()
+    config.HTMLExporter.template_name = "lab"
+    config.HTMLExporter.extra_template_paths = [str(template_dir)]
+    config.HTMLExporter.template_file = "stratlab_review.html.j2"
+    config.HTMLExporter.exclude_input = not show_code
+    config.HTMLExporter.exclude_input_prompt = True
+    config.HTMLExporter.exclude_output_prompt = True
+    exporter = HTMLExporter(config=config)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return str(body)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: Path, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: a temp file beside it, then ``os.replace``.
+
+    On any failure the temp file is removed and an existing ``path`` is untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path

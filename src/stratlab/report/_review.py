@@ -1,0 +1,291 @@
+"""Run a review template with papermill and export it to one HTML file."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stratlab.errors import InputError, Problem, ReportError
+from stratlab.report._export import atomic_write, normalise_notebook, notebook_to_html
+from stratlab.report._templates import Template, load_template, validate_parameters
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from stratlab.model import Model
+
+__all__ = ["PLOTLY_RENDERER", "run_review", "setup_notebook"]
+
+#: The plotly renderer used inside review notebooks: the plotly mimetype for
+#: Jupyter plus HTML that nbconvert keeps, with plotly.js embedded once.
+PLOTLY_RENDERER = "plotly_mimetype+notebook"
+
+KERNEL_NAME = "python3"
+
+# Parameters that run_review fills from its own arguments.
+_RESERVED = ("model", "history")
+
+
+def setup_notebook() -> None:
+    """Prepare a kernel for a review: plotly figures render in the exported HTML.
+
+    Call it in the first cell of a template.  It sets plotly's default
+    renderer to ``plotly_mimetype+notebook`` (the ``notebook`` part writes
+    text/html that nbconvert keeps and embeds plotly.js, once, with the first
+    figure shown).  Calling it again does nothing, so plotly.js is never
+    embedded twice.
+    """
+    import plotly.io as pio
+
+    if pio.renderers.default != PLOTLY_RENDERER:
+        pio.renderers.default = PLOTLY_RENDERER
+
+
+def _is_path(value: object) -> bool:
+    return isinstance(value, (str, os.PathLike))
+
+
+def _stage_model(
+    model: str | os.PathLike[str] | Mapping[str, Any] | Model, folder: Path
+) -> tuple[str, Model]:
+    """Validate the model here (located errors before a kernel starts); return a path for the notebook."""
+    from stratlab.model import load_model, save_model
+
+    if _is_path(model):
+        path = Path(model).expanduser().resolve()  # type: ignore[arg-type]
+        return str(path), load_model(path)
+    loaded = load_model(model)  # type: ignore[arg-type]
+    target = folder / "model.yaml"
+    save_model(loaded, target)
+    return str(target), loaded
+
+
+def _stage_history(
+    history: str | os.PathLike[str] | pd.DataFrame | None, model: Model, folder: Path
+) -> str | None:
+    if history is None:
+        return None
+    from stratlab.io import load_history
+
+    if _is_path(history):
+        path = Path(history).expanduser().resolve()  # type: ignore[arg-type]
+        load_history(path, model)
+        return str(path)
+    frame = load_history(history, model)
+    target = folder / "history.csv"
+    frame.to_csv(target)
+    return str(target)
+
+
+def _page_title(params: Mapping[str, Any], template: Template, model: Model) -> str:
+    for value in (params.get("title"), template.parameters.get("title")):
+        if isinstance(value, str) and value.strip():
+            return value
+    return f"{model.name} — {template.name.replace('_', ' ')}"
+
+
+def run_review(
+    model: str | os.PathLike[str] | Mapping[str, Any] | Model,
+    history: str | os.PathLike[str] | pd.DataFrame | None,
+    output: str | os.PathLike[str],
+    *,
+    period: str | None = None,
+    template: str | os.PathLike[str] = "quarterly_review",
+    parameters: Mapping[str, Any] | None = None,
+    keep_notebook: bool = False,
+    show_code: bool = False,
+    progress: bool = True,
+) -> Path:
+    """Run a review template with papermill and write it as one HTML file.
+
+    The page is self-contained (plotly.js embedded once, nothing loaded from
+    the network), hides code unless ``show_code``, is the same bytes for the
+    same inputs and seed, and is written atomically: on any failure an
+    existing ``output`` is left untouched and nothing half-written remains.
+
+    Parameters
+    ----------
+    model : path, dict or Model
+        The strategy model.  Objects are saved into the run's scratch folder
+        and the notebook receives a path.
+    history : path, DataFrame or None
+        The KPI history (long or wide); a DataFrame is saved as CSV for the
+        notebook.
+    output : path
+        The HTML file to write (its folder is created if needed).
+    period : str, optional
+        The review period (e.g. ``'2025Q3'``); default: the template's
+        default (the latest period).
+    template : str or path
+        A shipped template name (``quarterly_review``, ``link_check``,
+        ``okr_checkin``; see :func:`stratlab.report.list_templates`) or the
+        path of a notebook with a cell tagged ``parameters``.
+    parameters : mapping, optional
+        Other template parameters (``samples``, ``seed``, ``horizon``,
+        ``title``...).  Each must be declared in the template's
+        ``parameters`` cell.
+    keep_notebook : bool
+        Also keep the executed notebook as ``<output stem>.ipynb``.
+    show_code : bool
+        Show the code cells in the page.
+    progress : bool
+        Show a progress bar while the cells run.
+
+    Returns
+    -------
+    Path
+        ``output``.
+
+    Raises
+    ------
+    InputError
+        Unknown template or parameter (with a close match), ``model`` or
+        ``history`` given in ``parameters``.
+    ModelError, HistoryError
+        The model or history is invalid (checked before the notebook runs).
+    ReportError
+        A cell failed: ``cell_index``, ``ename`` and ``evalue`` say which and
+        why; the partly executed notebook is kept as
+        ``<output stem>.failed.ipynb`` (``notebook_path``), and ``output`` is
+        not written.
+    """
+    import nbformat
+
+    output = Path(output).expanduser()
+    tpl = load_template(template)
+    params = dict(parameters or {})
+    validate_parameters(tpl, params)
+    reserved = [key for key in _RESERVED if key in params]
+    if reserved:
+        raise InputError(
+            Problem(
+                f"{', '.join(map(repr, reserved))} cannot be given as a template parameter",
+                fix="pass the model and the history as run_review's own arguments "
+                "(MODEL HISTORY on the command line)",
+            )
+        )
+    missing = [key for key in _RESERVED if key not in tpl.parameters]
+    if period is not None and "period" not in tpl.parameters:
+        missing.append("period")
+    if missing:
+        raise InputError(
+            Problem(
+                f"the template's parameters cell does not declare {', '.join(map(repr, missing))}",
+                fix="add e.g. `model = None` and `history = None` to the cell tagged 'parameters'",
+                file=tpl.source,
+            )
+        )
+    failed_path = output.with_name(f"{output.stem}.failed.ipynb")
+    with tempfile.TemporaryDirectory(prefix="stratlab-review-") as scratch:
+        folder = Path(scratch)
+        params["model"], loaded = _stage_model(model, folder)
+        params["history"] = _stage_history(history, loaded, folder)
+        if period is not None:
+            params["period"] = str(period)
+        source = folder / f"{tpl.name}.ipynb"
+        source.write_text(tpl.text, encoding="utf-8")
+        executed = folder / f"{tpl.name}.executed.ipynb"
+        _execute(
+            source, executed, params, folder, tpl=tpl, failed_path=failed_path, progress=progress
+        )
+        nb = normalise_notebook(nbformat.read(executed, as_version=4), stable_ids=tpl.cell_ids)
+        html = notebook_to_html(
+            nb, title=_page_title(params, tpl, loaded), show_code=show_code, workdir=folder
+        )
+        if keep_notebook:
+            atomic_write(output.with_suffix(".ipynb"), nbformat.writes(nb))
+        atomic_write(output, html)
+    if failed_path.exists():  # a stale partial notebook from an earlier failed run
+        failed_path.unlink()
+    return output
+
+
+def _execute(
+    source: Path,
+    executed: Path,
+    params: dict[str, Any],
+    cwd: Path,
+    *,
+    tpl: Template,
+    failed_path: Path,
+    progress: bool,
+) -> None:
+    """papermill, with its failures turned into ReportError (partial notebook kept)."""
+    import nbformat
+    import papermill as pm
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+    from traitlets.config import Config
+
+    def keep_partial() -> str | None:
+        if not executed.exists():
+            return None
+        nb = normalise_notebook(nbformat.read(executed, as_version=4), stable_ids=tpl.cell_ids)
+        atomic_write(failed_path, nbformat.writes(nb))
+        return str(failed_path)
+
+    # Unix-socket transport: no TCP ports to race for when reviews run in parallel
+    # (and none open on the network); the sockets live in the run's scratch folder.
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    config.KernelManager.ip = str(cwd / "kernel")
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=params,
+            kernel_name=KERNEL_NAME,
+            cwd=str(cwd),
+            progress_bar=progress,
+            request_save_on_cell_execute=False,
+            store_widget_state=False,
+            # the kernel's own log (e.g. ipykernel's TCP notice) is noise for a review
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            config=config,
+        )
+    except PapermillExecutionError as exc:
+        kept = keep_partial()
+        first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
+        raise ReportError(
+            Problem(
+                f"cell {exc.cell_index} of the executed notebook failed ({first_line.strip()!r}): "
+                f"{exc.ename}: {exc.evalue}",
+                fix=(f"open {kept} to see the traceback" if kept else "run the template in Jupyter")
+                + "; check the inputs and parameters",
+                file=tpl.source,
+            ),
+            file=tpl.source,
+            cell_index=exc.cell_index,
+            ename=str(exc.ename),
+            evalue=str(exc.evalue),
+            notebook_path=kept,
+        ) from exc
+    except NoSuchKernel as exc:
+        raise ReportError(
+            Problem(
+                f"no Jupyter kernel named {KERNEL_NAME!r} to run the review",
+                fix="install one into this environment: python -m ipykernel install --sys-prefix",
+                file=tpl.source,
+            ),
+            file=tpl.source,
+            ename=type(exc).__name__,
+            evalue=str(exc),
+        ) from exc
+    except (DeadKernelError, CellTimeoutError, RuntimeError) as exc:
+        kept = keep_partial()
+        raise ReportError(
+            Problem(
+                f"the notebook kernel stopped while running the review: {exc}",
+                fix="rerun; if it persists, run the template in Jupyter with the same parameters"
+                + (f" (partial notebook: {kept})" if kept else ""),
+                file=tpl.source,
+            ),
+            file=tpl.source,
+            ename=type(exc).__name__,
+            evalue=str(exc),
+            notebook_path=kept,
+        ) from exc
