@@ -188,10 +188,10 @@ def run_review(
         source = folder / f"{tpl.name}.ipynb"
         source.write_text(tpl.text, encoding="utf-8")
         executed = folder / f"{tpl.name}.executed.ipynb"
-        _execute(
+        ran = _execute(
             source, executed, params, folder, tpl=tpl, failed_path=failed_path, progress=progress
         )
-        nb = normalise_notebook(nbformat.read(executed, as_version=4), stable_ids=tpl.cell_ids)
+        nb = normalise_notebook(ran, stable_ids=tpl.cell_ids)
         html = notebook_to_html(
             nb, title=_page_title(params, tpl, loaded), show_code=show_code, workdir=folder
         )
@@ -212,8 +212,11 @@ def _execute(
     tpl: Template,
     failed_path: Path,
     progress: bool,
-) -> None:
-    """papermill, with its failures turned into ReportError (partial notebook kept)."""
+) -> Any:
+    """papermill, with its failures turned into ReportError (partial notebook kept).
+
+    Returns the executed notebook (papermill also saves it to ``executed``).
+    """
     import nbformat
     import papermill as pm
     from jupyter_client.kernelspec import NoSuchKernel
@@ -234,7 +237,7 @@ def _execute(
     config.KernelManager.transport = "ipc"
     config.KernelManager.ip = str(cwd / "kernel")
     try:
-        pm.execute_notebook(
+        return pm.execute_notebook(
             str(source),
             str(executed),
             parameters=params,
@@ -243,8 +246,10 @@ def _execute(
             progress_bar=progress,
             request_save_on_cell_execute=False,
             store_widget_state=False,
-            # the kernel's own log (e.g. ipykernel's TCP notice) is noise for a review
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # the kernel's own log (e.g. "KeyboardInterrupt caught" when jupyter_client
+            # interrupts it before shutdown) is noise for a review; failures come back as
+            # PapermillExecutionError / DeadKernelError
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             config=config,
         )
     except PapermillExecutionError as exc:
