@@ -39,6 +39,10 @@ _LAZY: dict[str, str] = {
     "check_links": "stratlab.stats",
     "suggest_links": "stratlab.stats",
     "calibrate": "stratlab.stats",
+    "plots": "stratlab.plots",
+    "whatif_explorer": "stratlab.widgets",
+    "correlation_explorer": "stratlab.widgets",
+    "simulation_explorer": "stratlab.widgets",
 }
 
 __all__ = [
@@ -55,6 +59,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import datasets as datasets
+    from . import plots as plots
     from .compile import compile_model as compile_model
     from .io import load_history as load_history
     from .model import Model as Model
@@ -69,6 +74,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .stats import granger as granger
     from .stats import partial_correlate as partial_correlate
     from .stats import suggest_links as suggest_links
+    from .widgets import correlation_explorer as correlation_explorer
+    from .widgets import simulation_explorer as simulation_explorer
+    from .widgets import whatif_explorer as whatif_explorer
 
 
 def __getattr__(name: str) -> Any:

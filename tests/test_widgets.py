@@ -1,0 +1,334 @@
+"""Explorers driven headless: set a control's value, assert on .result and .figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from viz_fixtures import tiny_model
+
+from stratlab.errors import InputError
+from stratlab.render import STATUS_COLORS
+from stratlab.scoring import score
+from stratlab.widgets import (
+    correlation_explorer,
+    link_key,
+    simulation_explorer,
+    whatif_explorer,
+)
+
+
+@pytest.fixture()
+def explorer():  # type: ignore[no-untyped-def]
+    return whatif_explorer(tiny_model())
+
+
+def _after(ex: Any) -> pd.Series:
+    return ex.result.set_index("id")["score_after"]
+
+
+def _before(ex: Any) -> pd.Series:
+    return ex.result.set_index("id")["score_before"]
+
+
+def _moved(ex: Any) -> set[str]:
+    r = ex.result
+    return set(r.loc[r["score_delta"].abs() > 1e-12, "id"])
+
+
+def _node_ids(fig: Any, status: str) -> list[str]:
+    return next(
+        list(t.customdata)
+        for t in fig.data
+        if (t.meta or {}).get("role") == "objectives" and t.meta["status"] == status
+    )
+
+
+def test_controls_one_per_measure_key_result_and_link(explorer) -> None:  # type: ignore[no-untyped-def]
+    m = explorer.model
+    expected = {x.id for x in m.measures} | {k.id for k in m.key_results}
+    expected |= {link_key(lk.source, lk.target) for lk in m.objective_links}
+    assert set(explorer.controls) == expected
+    ctl = explorer.controls["m_b"]  # lower is better: 20 -> 10, current 16
+    assert ctl.min < 10 < 16 < 20 < ctl.max and ctl.value == 16
+    assert explorer.controls["kr1"].value == 4
+    assert explorer.controls["link:c->d"].value == 0.7
+    assert list(explorer.result.columns) == [
+        "id",
+        "kind",
+        "name",
+        "before",
+        "after",
+        "delta",
+        "score_before",
+        "score_after",
+        "score_delta",
+        "status",
+    ]
+    assert (explorer.result["delta"] == 0).all()
+
+
+def test_before_matches_score(explorer) -> None:  # type: ignore[no-untyped-def]
+    ref = score(explorer.model).set_index("id")["score"]
+    before = _before(explorer)
+    assert before.reindex(ref.index).to_numpy() == pytest.approx(ref.to_numpy(), nan_ok=True)
+
+
+def test_measure_control_lifts_objectives_above_it(explorer) -> None:  # type: ignore[no-untyped-def]
+    explorer.controls["m_a"].value = 9.0
+    after = _after(explorer)
+    before = _before(explorer)
+    for node in ("a", "b", "c", "d"):  # the chain a -> b -> c -> d
+        assert after[node] > before[node] + 1e-9, node
+    assert _moved(explorer) == {
+        "m_a",
+        "a",
+        "b",
+        "c",
+        "d",
+        "learning",
+        "process",
+        "customer",
+        "financial",
+    }
+    # the reference: the public score of the changed model
+    ref = score(explorer.model.with_values({"m_a": 9.0})).set_index("id")["score"]
+    assert after.reindex(ref.index).to_numpy() == pytest.approx(ref.to_numpy(), nan_ok=True)
+
+
+def test_now_view_waits_for_lagged_links(explorer) -> None:  # type: ignore[no-untyped-def]
+    from stratlab.propagation import whatif
+
+    explorer.view.value = "now"
+    explorer.controls["m_a"].value = 9.0
+    after, before = _after(explorer), _before(explorer)
+    assert after["c"] > before["c"]
+    assert after["d"] == pytest.approx(before["d"])  # c -> d has lag 1: not yet
+    ref = whatif(explorer.model, {"m_a": 9.0}).to_frame()
+    assert explorer.result["score_after"].to_numpy() == pytest.approx(ref["score_after"].to_numpy())
+    explorer.view.value = "long run"
+    assert _after(explorer)["d"] > before["d"]
+
+
+def test_lower_is_better_measure(explorer) -> None:  # type: ignore[no-untyped-def]
+    explorer.controls["m_b"].value = 12.0  # shorter cycle time: better
+    after, before = _after(explorer), _before(explorer)
+    assert after["b"] > before["b"] and after["c"] > before["c"]
+    assert after["a"] == before["a"]
+
+
+def test_key_result_control_moves_its_objective(explorer) -> None:  # type: ignore[no-untyped-def]
+    explorer.controls["kr1"].value = 10.0
+    after, before = _after(explorer), _before(explorer)
+    assert after["kr1"] == 1.0 and after["o1"] == 1.0
+    assert explorer.result.set_index("id").loc["kr1", "after"] == 10.0  # natural units
+    assert after["c"] > before["c"] and after["d"] > before["d"]  # aligned objective and above
+    assert _moved(explorer) == {"kr1", "o1", "c", "d", "customer", "financial"}
+
+
+def test_inverse_link_lowers_the_effect(explorer) -> None:  # type: ignore[no-untyped-def]
+    explorer.controls["m_e"].value = 2.0  # e to target; e -> d is inverse
+    after, before = _after(explorer), _before(explorer)
+    assert after["e"] > before["e"]
+    assert after["d"] < before["d"]
+
+
+def test_link_weight_control(explorer) -> None:  # type: ignore[no-untyped-def]
+    n_traces = len(explorer.figure.data)
+    explorer.controls["link:a->b"].value = 0.0  # cut a's influence on b
+    after, before = _after(explorer), _before(explorer)
+    # b = (|w_mb| s_mb + 0.6 s_a)/1.6 before; with weight 0 it is its own measure only
+    assert after["b"] == pytest.approx(score(explorer.model).set_index("id").loc["m_b", "score"])
+    assert after["a"] == before["a"]
+    assert len(explorer.figure.data) >= n_traces - 1
+    widths = [t.line.width for t in explorer.figure.data if (t.meta or {}).get("role") == "link"]
+    assert min(widths) == 1.0  # the zero-weight link is drawn thin
+
+
+def test_figure_updates_in_place(explorer) -> None:  # type: ignore[no-untyped-def]
+    fig = explorer.figure
+    assert "a" in _node_ids(fig, "red")
+    explorer.controls["m_a"].value = 10.0
+    assert explorer.figure is fig
+    assert "a" in _node_ids(fig, "green") and "a" not in _node_ids(fig, "red")
+    green = next(t for t in fig.data if (t.meta or {}).get("status") == "green")
+    assert green.marker.color == STATUS_COLORS["green"]
+    i = list(green.customdata).index("a")
+    assert green.text[i].endswith("<b>1</b>")
+    assert (
+        "Before → after" in explorer.table.value and "Alpha &lt;script&gt;" in explorer.table.value
+    )
+
+
+def test_burst_of_changes_updates_once(explorer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls = []
+    original = explorer._update
+
+    def counting() -> None:
+        calls.append(1)
+        original()
+
+    monkeypatch.setattr(explorer, "_update", counting)
+    result = explorer.set({"m_a": 8.0, "m_b": 12.0}, kr1=9.0)
+    assert len(calls) == 1
+    assert result is explorer.result
+    assert set(explorer.changes()) == {"m_a", "m_b", "kr1"}
+    with explorer.hold():
+        explorer.controls["m_c"].value = 85.0
+        explorer.controls["m_d"].value = 60.0
+    assert len(calls) == 2
+
+
+def test_reset(explorer) -> None:  # type: ignore[no-untyped-def]
+    explorer.set(m_a=9.0, kr1=1.0)
+    explorer.reset()
+    assert explorer.changes() == {}
+    assert (explorer.result["delta"] == 0).all()
+    assert "a" in _node_ids(explorer.figure, "red")
+
+
+def test_scenarios_compare_and_export(explorer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    explorer.set(m_a=9.0)
+    explorer.save_scenario("skills push")
+    explorer.reset()
+    explorer.set(kr1=10.0, **{"link:c->d": 0.2})
+    explorer.save_scenario("okr sprint")
+    table = explorer.compare()
+    assert list(table.columns) == [
+        "id",
+        "kind",
+        "name",
+        "score_before",
+        "skills push",
+        "okr sprint",
+    ]
+    t = table.set_index("id")
+    ref = score(explorer.model.with_values({"m_a": 9.0})).set_index("id")["score"]
+    assert t.loc["d", "skills push"] == pytest.approx(ref["d"])
+    assert t.loc["a", "okr sprint"] == pytest.approx(t.loc["a", "score_before"])
+    assert "Saved scenarios" in explorer.compare_html.value
+
+    out = explorer.export_scenario(tmp_path / "s.yaml", name="okr sprint")
+    doc = yaml.safe_load(out.read_text())
+    assert doc["scenario"] == "okr sprint"
+    assert doc["set"] == {"kr1": 10.0} and doc["weights"] == {"link:c->d": 0.2}
+    assert doc["effects"]["c"]["after"] > doc["effects"]["c"]["before"]
+    csv = pd.read_csv(explorer.export_scenario(tmp_path / "s.csv", name="skills push"))
+    assert list(csv.columns) == list(explorer.result.columns)
+    assert csv.set_index("id").loc["d", "score_after"] == pytest.approx(ref["d"])
+    assert csv.set_index("id").loc["m_a", "after"] == 9.0  # natural units
+
+    explorer.load_scenario("skills push")
+    assert explorer.changes() == {"m_a": 9.0}
+
+
+def test_explorer_bad_inputs(explorer, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match=r"no control 'nope'.*link:source->target"):
+        explorer.set(nope=1.0)
+    with pytest.raises(InputError, match=r"unknown file type \.txt.*\.yaml, \.yml or \.csv"):
+        explorer.export_scenario(tmp_path / "s.txt")
+    with pytest.raises(InputError, match=r"no saved scenario 'ghost'.*save it first"):
+        explorer.load_scenario("ghost")
+    with pytest.raises(InputError, match="the name is empty"):
+        explorer.save_scenario("  ")
+    with pytest.raises(InputError, match="needs a strategy model, not int"):
+        whatif_explorer(3)
+    with pytest.raises(InputError, match=r"view='later' is not a view.*long run"):
+        whatif_explorer(explorer.model, view="later")
+
+
+def test_explorer_with_history_on_example() -> None:
+    from stratlab.datasets import load_example
+
+    model, hist = load_example()
+    ex = whatif_explorer(model, hist, view="now")
+    ref = score(model, hist).set_index("id")["score"]
+    before = _before(ex)
+    assert before.reindex(ref.index).to_numpy() == pytest.approx(ref.to_numpy(), nan_ok=True)
+    ex.controls["wait_min"].value = 4.0  # shorter waits: speed, and (driver) NPS -> loyalty
+    after = _after(ex)
+    assert after["speed"] > before["speed"]
+    assert after["nps"] > before["nps"]  # wait_min -> nps driver link, coefficient -3
+    assert after["loyalty"] > before["loyalty"]
+    assert ex.widget is not None
+
+
+def test_correlation_explorer() -> None:
+    rng = np.random.default_rng(3)
+    idx = pd.period_range("2020-01", periods=40, freq="M", name="period")
+    x = rng.normal(size=40).cumsum()
+    y = np.r_[0.0, x[:-1]] * 2 + rng.normal(scale=0.1, size=40)  # y follows x one month later
+    hist = pd.DataFrame({"x": x, "y": y, "z": rng.normal(size=40)}, index=idx)
+    ex = correlation_explorer(hist, max_lag=2)
+    ex.controls["source"].value = "x"
+    ex.controls["target"].value = "y"
+    ex.controls["lag"].value = 1
+    assert ex.result["r"] > 0.9 and ex.result["q_value"] < 0.01
+    dx, dy = np.diff(x), np.diff(y)
+    ref = np.corrcoef(dx[:-1], dy[1:])[0, 1]  # independent: corr of x[t-1] and y[t], differenced
+    assert ex.result["r"] == pytest.approx(ref)
+    assert len(ex.figure.data[0].x) == 38
+    assert "lag 1" in ex.stats.value
+    ex.controls["lag"].value = 0
+    assert abs(ex.result["r"]) < 0.5
+
+
+def _fake_simulate(
+    model: Any, history: Any, *, samples: int, seed: int | None, horizon: int = 1
+) -> Any:
+    rng = np.random.default_rng(seed)
+    conf = np.mean([kr.confidence for kr in model.key_results])
+    sd = 0.1 * np.sqrt(horizon)
+    draws = {o.id: np.clip(rng.normal(conf, sd, samples), 0, 1) for o in model.objectives}
+    summary = pd.DataFrame(
+        {
+            "id": list(draws),
+            "kind": "objective",
+            "name": [model.get(i).name for i in draws],
+            "mean": [v.mean() for v in draws.values()],
+            "p05": [np.percentile(v, 5) for v in draws.values()],
+            "p50": [np.percentile(v, 50) for v in draws.values()],
+            "p95": [np.percentile(v, 95) for v in draws.values()],
+            "p_green": [np.mean(v >= 0.7) for v in draws.values()],
+        }
+    )
+    return SimpleNamespace(summary=lambda: summary, samples=lambda i: draws[i])
+
+
+def test_simulation_explorer_with_an_engine() -> None:
+    ex = simulation_explorer(tiny_model(), samples=500, seed=1, simulate=_fake_simulate)
+    p0 = ex.p_green()
+    ex.controls["confidence_shift"].value = 0.3
+    assert ex.p_green() > p0
+    assert len(ex.figure.data) == 1 and len(ex.figure.data[0].x) == 500
+    ex.controls["samples"].value = 1000
+    assert len(ex.figure.data[0].x) == 1000
+    assert "P(green)" in ex.figure.data[0].name
+    assert "P(green) by node" in ex.summary_html.value
+    # fan chart: one run per period ahead, spread growing with the horizon
+    assert list(ex.fan["step"]) == [1, 2, 3, 4]
+    width = (ex.fan["p95"] - ex.fan["p05"]).to_numpy()
+    assert width[-1] > width[0]
+    assert [t.meta["role"] for t in ex.fan_figure.data] == ["band90", "band50", "median"]
+    ex.controls["horizon"].value = 2
+    assert len(ex.fan) == 2
+
+
+def test_simulation_explorer_on_the_example() -> None:
+    from stratlab.datasets import load_example
+
+    model, hist = load_example()
+    ex = simulation_explorer(model, hist, samples=300, seed=0, horizon=2, elapsed=0.5)
+    from stratlab.simulation import simulate
+
+    ref = simulate(model, hist, samples=300, seed=0, horizon=1, elapsed=0.5).summary()
+    node = ex.controls["node"].value
+    assert ex.p_green() == pytest.approx(float(ref.set_index("id").loc[node, "p_green"]))
+    p0 = ex.p_green("speed")
+    ex.controls["confidence_shift"].value = 0.4
+    assert ex.p_green("speed") >= p0  # more confident OKR owners: no lower odds
