@@ -194,6 +194,8 @@ def test_score_now_uses_current_values_and_lagged_history(mini_path: Path) -> No
     at = by_id(score(mini_path, hist, period="2024Q2"))
     assert at["nps"] == pytest.approx((28 - 20) / 25)  # history at the period beats current
     assert at["wait_min"] == pytest.approx((9 - 7) / 5)
+    assert by_id(score(mini_path, hist, period="2024Q4")) == now  # the latest period is "now"
+    assert np.isnan(at["onboarding_days"])  # no key-result history: today's value is not back-dated
     gap = by_id(score(mini_path, hist, period="2024Q3"))
     assert gap["wait_min"] == pytest.approx((9 - 7) / 5)  # latest value at or before the period
 

@@ -210,17 +210,21 @@ def _leaf_values(
         upto = history.loc[:at]
     last = upto.ffill().iloc[-1] if len(upto) else pd.Series(dtype=float)
 
+    # ``current`` values are "now": they apply at the latest period of the history and
+    # take precedence there; an earlier period is scored from the history alone.
+    is_now = at is None or at == history.index[-1]
+
     def pick(items: Any) -> np.ndarray:
         out = []
         for item in items:
             current = getattr(item, "current", None)
             hist = last.get(item.id, np.nan)
-            if period is None and current is not None:
+            if is_now and current is not None:
                 out.append(current)
             elif hist is not None and np.isfinite(hist):
                 out.append(hist)
             else:
-                out.append(np.nan if current is None else current)
+                out.append(np.nan)
         return np.array(out, dtype=float)
 
     return pick(ms), pick(krs), at
@@ -239,8 +243,10 @@ def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFram
         read their cause from the scored history.  Without a history lagged
         links are read in the steady state (the cause's current score).
     period : str or Period, optional
-        Score as of this period of the history (then history values take
-        precedence over ``current``).
+        Score as of this period of the history (default: the latest).  The
+        model's ``current`` values describe the latest period and take
+        precedence there; an earlier period is scored from the history alone
+        (the latest value at or before it).
 
     Returns
     -------
