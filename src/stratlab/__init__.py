@@ -43,6 +43,12 @@ _LAZY: dict[str, str] = {
     "whatif_explorer": "stratlab.widgets",
     "correlation_explorer": "stratlab.widgets",
     "simulation_explorer": "stratlab.widgets",
+    "whatif": "stratlab.propagation",
+    "total_effects": "stratlab.propagation",
+    "sensitivity": "stratlab.propagation",
+    "rank_initiatives": "stratlab.propagation",
+    "simulate_dynamics": "stratlab.propagation",
+    "simulate": "stratlab.simulation",
 }
 
 __all__ = [
@@ -66,8 +72,14 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .model import load_model as load_model
     from .model import model_schema as model_schema
     from .model import save_model as save_model
+    from .propagation import rank_initiatives as rank_initiatives
+    from .propagation import sensitivity as sensitivity
+    from .propagation import simulate_dynamics as simulate_dynamics
+    from .propagation import total_effects as total_effects
+    from .propagation import whatif as whatif
     from .scoring import score as score
     from .scoring import score_history as score_history
+    from .simulation import simulate as simulate
     from .stats import calibrate as calibrate
     from .stats import check_links as check_links
     from .stats import correlate as correlate
