@@ -383,8 +383,9 @@ class SimulationResult:
         pct = np.full((3, n), np.nan)
         p_green = np.full(n, np.nan)
         ok = np.flatnonzero(np.isfinite(self._scores[:, 0]))
-        for start in range(0, ok.size, 64):
-            cols = ok[start : start + 64]
+        step = max(1, 2**24 // max(1, self.n_samples))  # ≤ 128 MiB of float64 at a time
+        for start in range(0, ok.size, step):
+            cols = ok[start : start + step]
             block = self._scores[cols].astype(float)
             mean[cols] = block.mean(axis=1)
             pct[:, cols] = np.percentile(block, [5, 50, 95], axis=1)
