@@ -150,15 +150,14 @@ def _parse_yaml_or_json(
                 file=file,
             ) from None
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node, _ = _compose(text, construct=False)
             if node is not None:
                 _walk(node, (), lines, early, file)
         except yaml.YAMLError:
             early.extend(Problem(f"duplicate key {k!r}.", fix="keep one.", file=file) for k in dups)
         return data, lines, early
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node, data = _compose(text, construct=True)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -173,6 +172,24 @@ def _parse_yaml_or_json(
     if node is not None:
         _walk(node, (), lines, early, file)
     return data, lines, early
+
+
+def _compose(text: str, *, construct: bool) -> tuple[Any, Any]:
+    """Parse once into the node tree (for line numbers) and build plain data from it.
+
+    Uses libyaml's safe loader when present (several times faster); either way only
+    the safe constructor runs, so tags that would build Python objects are refused.
+    """
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if construct and node is not None else None
+    finally:
+        loader.dispose()
+    return node, data
 
 
 def _walk(

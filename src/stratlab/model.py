@@ -740,13 +740,26 @@ def build_model(data: Any, *, file: str | None = None, locate: Locator | None = 
     okr_ids = [r["id"] for r, _ in okr_raw if "id" in r]
     kr_ids = [r["id"] for r, _, _ in kr_recs if "id" in r]
 
+    option_sets: dict[tuple[int, ...], frozenset[str]] = {}
+
     def ref(value: str | None, options: list[str], path: tuple[Any, ...], what: str) -> bool:
         if value is None:
             return False
-        if value not in options:
+        key = (id(options), len(options))
+        known = option_sets.get(key)
+        if known is None:
+            known = option_sets[key] = frozenset(options)
+        if value not in known:
             chk.add(path, f"unknown {what} {value!r}.", _suggest(value, options, f"{what}s"))
             return False
         return True
+
+    # lists kept alive for the whole build, so ref()'s set cache stays valid
+    objective_set = frozenset(objective_ids)
+    objective_or_okr = objective_ids + okr_ids
+    link_ends = objective_ids + measure_ids
+    leaf_ids = measure_ids + kr_ids
+    supportable = objective_ids + measure_ids + okr_ids + kr_ids
 
     objectives = []
     for r, p in obj_recs:
@@ -863,7 +876,7 @@ def build_model(data: Any, *, file: str | None = None, locate: Locator | None = 
 
     okrs = []
     for r, p in okr_raw:
-        ok = ref(r.get("aligns_to"), objective_ids + okr_ids, (*p, "aligns_to"), "objective or OKR")
+        ok = ref(r.get("aligns_to"), objective_or_okr, (*p, "aligns_to"), "objective or OKR")
         if ok and r.get("aligns_to") == r.get("id"):
             chk.add((*p, "aligns_to"), "an OKR cannot align to itself.")
         if {"id", "objective", "aligns_to"} <= r.keys():
@@ -888,8 +901,8 @@ def build_model(data: Any, *, file: str | None = None, locate: Locator | None = 
             continue
         r = lrec
         src, dst = r.get("from"), r.get("to")
-        ok_src = ref(src, objective_ids + measure_ids, (*p, "from"), "objective or measure")
-        ok_dst = ref(dst, objective_ids + measure_ids, (*p, "to"), "objective or measure")
+        ok_src = ref(src, link_ends, (*p, "from"), "objective or measure")
+        ok_dst = ref(dst, link_ends, (*p, "to"), "objective or measure")
         if not (ok_src and ok_dst):
             continue
         assert src is not None and dst is not None
@@ -908,7 +921,7 @@ def build_model(data: Any, *, file: str | None = None, locate: Locator | None = 
             )
             continue
         pairs[(src, dst)] = i
-        src_is_obj, dst_is_obj = src in objective_ids, dst in objective_ids
+        src_is_obj, dst_is_obj = src in objective_set, dst in objective_set
         weight = r.get("weight")
         coef = r.get("coefficient")
         if src_is_obj != dst_is_obj:
@@ -1003,12 +1016,12 @@ def build_model(data: Any, *, file: str | None = None, locate: Locator | None = 
         for j, sid in enumerate(r.get("supports", ())):
             ref(
                 sid,
-                objective_ids + measure_ids + okr_ids + kr_ids,
+                supportable,
                 (*p, "supports", j),
                 "objective, measure, OKR or key result",
             )
         for key, _ in r.get("uplift", ()):
-            ref(key, measure_ids + kr_ids, (*p, "uplift", key), "measure or key result")
+            ref(key, leaf_ids, (*p, "uplift", key), "measure or key result")
         if {"id", "name"} <= r.keys():
             initiatives.append(
                 Initiative(
