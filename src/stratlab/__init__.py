@@ -49,6 +49,19 @@ _LAZY: dict[str, str] = {
     "rank_initiatives": "stratlab.propagation",
     "simulate_dynamics": "stratlab.propagation",
     "simulate": "stratlab.simulation",
+    "objective_evidence": "stratlab.stats",
+    "run_review": "stratlab.report",
+    "run_batch": "stratlab.report",
+    "run_demo": "stratlab.demo",
+    "load_example": "stratlab.datasets",
+    # every command is also a function of the same name ("module:attribute" aliases)
+    "validate": "stratlab.model:load_model",
+    "schema": "stratlab.model:model_schema",
+    "example": "stratlab.datasets:write_example",
+    "initiatives": "stratlab.propagation:rank_initiatives",
+    "review": "stratlab.report:run_review",
+    "review_batch": "stratlab.report:run_batch",
+    "demo": "stratlab.demo:run_demo",
 }
 
 __all__ = [
@@ -67,16 +80,27 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import datasets as datasets
     from . import plots as plots
     from .compile import compile_model as compile_model
+    from .datasets import load_example as load_example
+    from .datasets import write_example as example  # noqa: F401 - command alias
+    from .demo import run_demo as demo  # noqa: F401 - command alias
+    from .demo import run_demo as run_demo
     from .io import load_history as load_history
     from .model import Model as Model
     from .model import load_model as load_model
+    from .model import load_model as validate  # noqa: F401 - command alias
     from .model import model_schema as model_schema
+    from .model import model_schema as schema  # noqa: F401 - command alias
     from .model import save_model as save_model
+    from .propagation import rank_initiatives as initiatives  # noqa: F401 - command alias
     from .propagation import rank_initiatives as rank_initiatives
     from .propagation import sensitivity as sensitivity
     from .propagation import simulate_dynamics as simulate_dynamics
     from .propagation import total_effects as total_effects
     from .propagation import whatif as whatif
+    from .report import run_batch as review_batch  # noqa: F401 - command alias
+    from .report import run_batch as run_batch
+    from .report import run_review as review  # noqa: F401 - command alias
+    from .report import run_review as run_review
     from .scoring import score as score
     from .scoring import score_history as score_history
     from .simulation import simulate as simulate
@@ -84,6 +108,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .stats import check_links as check_links
     from .stats import correlate as correlate
     from .stats import granger as granger
+    from .stats import objective_evidence as objective_evidence
     from .stats import partial_correlate as partial_correlate
     from .stats import suggest_links as suggest_links
     from .widgets import correlation_explorer as correlation_explorer
@@ -92,11 +117,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    target = _LAZY.get(name)
+    if target is None:
         raise AttributeError(f"module 'stratlab' has no attribute {name!r}")
+    module, _, attr = target.partition(":")
     mod = importlib.import_module(module)
-    value = mod if module.endswith("." + name) else getattr(mod, name)
+    value = mod if module.endswith("." + name) else getattr(mod, attr or name)
     globals()[name] = value
     return value
 

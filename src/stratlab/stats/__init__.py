@@ -4,7 +4,7 @@ link verdicts, link suggestions and calibration."""
 from stratlab.stats.calibration import CalibrationResult, calibrate
 from stratlab.stats.correlation import correlate
 from stratlab.stats.granger import GrangerBest, granger, granger_best
-from stratlab.stats.links import check_links, suggest_links
+from stratlab.stats.links import check_links, objective_evidence, suggest_links
 from stratlab.stats.partial import partial_correlate
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "correlate",
     "granger",
     "granger_best",
+    "objective_evidence",
     "partial_correlate",
     "suggest_links",
 ]

@@ -38,7 +38,7 @@ Uncertainty
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -107,8 +107,8 @@ def calibrate(
 class CalibrationResult:
     """Calibrated weights of a model (see :func:`calibrate`); computed on first use."""
 
-    prior: Any
-    history: pd.DataFrame
+    prior: Any = field(repr=False)
+    history: pd.DataFrame = field(repr=False)
     n_boot: int = 200
     seed: int | None = 0
     transform: str = "diff"
