@@ -126,3 +126,114 @@ def test_no_traceback_in_a_real_process(write) -> None:
         [sys.executable, "-m", "stratlab.cli", "frobnicate"], capture_output=True, text=True
     )
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> tuple[str, str]:
+    from stratlab.datasets import write_example
+
+    model_path, history_path = write_example(tmp_path_factory.mktemp("ex"))
+    return str(model_path), str(history_path)
+
+
+def csv_of(out: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(out))
+
+
+def test_whatif_command_matches_the_library(example, capsys) -> None:
+    import stratlab
+
+    model, _ = example
+    code, out, _ = run(
+        ["whatif", model, "--set", "nps=45", "--shift", "wait_min=-1", "--format", "csv"], capsys
+    )
+    assert code == 0
+    frame = csv_of(out).set_index("id")
+    expected = stratlab.whatif(
+        model, stratlab.propagation.parse_changes(["nps=45"], shifts=["wait_min=-1"])
+    ).to_frame()
+    expected = expected.set_index("id")
+    assert frame.loc["nps", "after"] == pytest.approx(45)
+    assert frame["delta"].to_numpy() == pytest.approx(expected["delta"].to_numpy(), abs=1e-9)
+    code, out, _ = run(
+        ["whatif", model, "--shift", "wait_min=-1", "--horizon", "3", "--format", "csv"], capsys
+    )
+    assert code == 0 and sorted(csv_of(out)["period"].unique()) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--set", "nsp=3"], r"'nsp' is not a measure or key result.*did you mean 'nps'\?"),
+        (["--set", "nps"], r"expected ID=VALUE"),
+        (["--set", "nps=lots"], r"nps"),
+        ([], r"no change given.*--set ID=VALUE"),
+    ],
+)
+def test_whatif_bad_changes(example, capsys, args: list[str], expected: str) -> None:
+    import re
+
+    code, out, err = run(["whatif", example[0], *args], capsys)
+    assert code == 2 and out == "" and re.search(expected, err), err
+
+
+def test_simulate_is_seeded(example, capsys) -> None:
+    model, history = example
+    argv = [
+        "simulate",
+        model,
+        history,
+        "--samples",
+        "500",
+        "--seed",
+        "3",
+        "--elapsed",
+        "0.5",
+        "--format",
+        "csv",
+    ]
+    code, first, _ = run(argv, capsys)
+    _, second, _ = run(argv, capsys)
+    assert code == 0 and first == second
+    frame = csv_of(first)
+    assert list(frame.columns) == ["id", "kind", "name", "mean", "p05", "p50", "p95", "p_green"]
+    assert ((frame["p05"] <= frame["p50"]) & (frame["p50"] <= frame["p95"])).all()
+    code, _, err = run(["simulate", model, "--samples", "0"], capsys)
+    assert code == 2 and "--samples must be at least 1" in err
+    code, _, err = run(["simulate", model, "--elapsed", "1.5", "--samples", "10"], capsys)
+    assert code == 2 and "elapsed" in err
+
+
+def test_correlate_check_links_calibrate_initiatives(example, tmp_path: Path, capsys) -> None:
+    model, history = example
+    code, out, _ = run(["correlate", history, "--max-lag", "1", "--format", "csv"], capsys)
+    frame = csv_of(out)
+    assert code == 0 and list(frame.columns[:9]) == [
+        "source",
+        "target",
+        "lag",
+        "n",
+        "r",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "q_value",
+    ]
+    code, out, _ = run(["check-links", model, history, "--format", "csv"], capsys)
+    links = csv_of(out)
+    decoy = links[(links["source"] == "brand") & (links["target"] == "digital_reach")]
+    assert code == 0 and decoy["verdict"].iloc[0] != "supported"
+    out_model = tmp_path / "calibrated.yaml"
+    code, out, err = run(
+        ["calibrate", model, history, "-o", str(out_model), "--format", "csv"], capsys
+    )
+    assert code == 0 and out_model.is_file() and "estimate" in csv_of(out).columns
+    code, _, err = run(["calibrate", model, history, "-o", str(out_model)], capsys)
+    assert code == 2 and "exists already" in err
+    code, _, err = run(["calibrate", model, history, "-o", model, "--force"], capsys)
+    assert code == 2 and "overwrite the input model" in err
+    code, out, _ = run(["initiatives", model, "--format", "csv"], capsys)
+    ranked = csv_of(out)
+    assert code == 0 and ranked["rank"].tolist() == sorted(ranked["rank"].tolist())
+    code, _, err = run(["correlate", history, "--method", "pearson", "--max-lag", "-1"], capsys)
+    assert code == 2 and "max_lag" in err

@@ -238,6 +238,12 @@ def _setup_simulate(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same output)")
     p.add_argument("--horizon", type=int, default=None, help="periods ahead")
+    p.add_argument(
+        "--elapsed",
+        type=float,
+        default=None,
+        help="share of the OKR period elapsed, in (0, 1] (default: today's share of the quarter)",
+    )
     _fmt(p)
 
 
@@ -261,6 +267,7 @@ def _simulate(args: argparse.Namespace) -> pd.DataFrame:
         samples=args.samples,
         seed=args.seed,
         horizon=args.horizon,
+        elapsed=args.elapsed,
         progress=False,
     ).summary()
 
