@@ -35,7 +35,13 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def review_path(inputs: tuple[Path, Path]) -> Path:
     """The shipped quarterly review of a model it has never seen (names carry script)."""
     model, history = inputs
-    return run_review(model, history, model.parent / "review.html", progress=False)
+    return run_review(
+        model,
+        history,
+        model.parent / "review.html",
+        parameters={"samples": 200, "horizon": 2},
+        progress=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -43,33 +49,78 @@ def page(browser: Browser, review_path: Path) -> Page:
     return browser.open(review_path)
 
 
-def test_every_chart_renders_offline_without_errors(page: Page) -> None:
-    assert page.count_plot_divs() >= 3
+def test_every_chart_renders_offline_without_errors(page: Page, review_path: Path) -> None:
+    from plotly.offline import get_plotlyjs
+
+    assert page.count_plot_divs() >= 4
     assert page.count_plots() == page.count_plot_divs()
     assert page.errors == []
     assert page.requests == []  # nothing fetched from the network
     assert page.evaluate("document.querySelectorAll('.jp-CodeCell .jp-InputArea').length") == 0
+    html = review_path.read_text(encoding="utf-8")
+    assert html.count(get_plotlyjs()[:2000]) == 1  # plotly.js embedded exactly once
+    assert "hl-ipython3" not in html  # no code
 
 
-def test_slider_moves_the_figure_without_a_kernel(page: Page, inputs: tuple[Path, Path]) -> None:
+def _whatif_plot(page: Page) -> str:
+    (plot_id,) = page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        ".filter(g => g.layout && g.layout.meta && g.layout.meta.stratlab === 'whatif_scenarios')"
+        ".map(g => g.id)"
+    )
+    return str(plot_id)
+
+
+def _bars(page: Page, plot_id: str, trace: int) -> list[float]:
+    return list(
+        page.evaluate(f"Array.from(document.getElementById({json.dumps(plot_id)}).data[{trace}].y)")
+    )
+
+
+def test_whatif_slider_moves_the_bars_without_a_kernel(
+    page: Page, inputs: tuple[Path, Path]
+) -> None:
     from stratlab.io import load_history
     from stratlab.model import load_model
-    from stratlab.scoring import score
+    from stratlab.propagation import whatif
 
     strategy = load_model(inputs[0])
     history = load_history(inputs[1], strategy)
-    (plot_id,) = page.slider_plots()
+    plot_id = _whatif_plot(page)
+    assert plot_id in page.slider_plots()
+    meta = page.evaluate(f"document.getElementById({json.dumps(plot_id)}).layout.meta")
     before = page.plot_state(plot_id)
-    assert before["active"] == len(history) - 1
+    assert before["active"] > 0  # starts at the current value, not at the baseline
     page.click_slider_step(plot_id, 0)
     after = page.plot_state(plot_id)
     assert after["active"] == 0
     assert after["data"] != before["data"]
-    first = score(strategy, history, period=str(history.index[0]))
-    objectives = first[first["kind"] == "objective"]
-    _, y, colors = json.loads(after["data"])[0]
-    assert y == pytest.approx(objectives["score"].tolist())
-    assert len(colors) == len(objectives)
+    # the bars now show the precomputed long run with the first input at its first value
+    ref = whatif(strategy, {meta["inputs"][0]: meta["values"][0][0]}, history).long_run
+    expected = ref.set_index("id").loc[meta["ids"], "score_after"].tolist()
+    assert _bars(page, plot_id, 1) == pytest.approx(expected, abs=1e-9)
+    assert page.errors == []
+
+
+def test_whatif_dropdown_switches_input_and_its_slider_works(page: Page) -> None:
+    plot_id = _whatif_plot(page)
+    gd = f"document.getElementById({json.dumps(plot_id)})"
+    n = page.evaluate(f"{gd}.layout.updatemenus[0].buttons.length")
+    assert n >= 2
+    # press the second button as plotly's dropdown does (Plotly.update with its args)
+    page.evaluate(
+        f"(() => {{ const b = {gd}.layout.updatemenus[0].buttons[1];"
+        f" return Plotly.update({gd}, b.args[0], b.args[1]).then(() => true); }})()"
+    )
+    page.settle(0.3)
+    visible = page.evaluate(f"{gd}.layout.sliders.map(s => s.visible)")
+    assert visible == [False, True] + [False] * (n - 2)
+    assert page.evaluate(f"{gd}.querySelectorAll('.slider-container').length") == 1
+    bars = _bars(page, plot_id, 2)
+    last = page.evaluate(f"{gd}.layout.sliders[1].steps.length") - 1
+    page.click_slider_step(plot_id, last)
+    assert page.evaluate(f"{gd}.layout.sliders[1].active") == last
+    assert _bars(page, plot_id, 2) != bars
     assert page.errors == []
 
 
