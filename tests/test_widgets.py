@@ -236,7 +236,10 @@ def test_explorer_bad_inputs(explorer, tmp_path: Path) -> None:  # type: ignore[
         explorer.load_scenario("ghost")
     with pytest.raises(InputError, match="the name is empty"):
         explorer.save_scenario("  ")
-    with pytest.raises(InputError, match="needs a strategy model, not int"):
+    with pytest.raises(
+        InputError,
+        match=r"a strategy model must be a file path, a mapping or a stratlab Model, not int",
+    ):
         whatif_explorer(3)
     with pytest.raises(InputError, match=r"view='later' is not a view.*long run"):
         whatif_explorer(explorer.model, view="later")

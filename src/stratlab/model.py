@@ -203,6 +203,26 @@ class Model:
         """The object with this id (any kind); ``KeyError`` if unknown."""
         return self._index[node_id][1]
 
+    @cached_property
+    def _perspectives_of(self) -> dict[str, str | None]:
+        out: dict[str, str | None] = {p.id: p.id for p in self.perspectives}
+        out.update({o.id: o.perspective for o in self.objectives})
+        out.update({m.id: out.get(m.objective) for m in self.measures})
+        for okr in self.okrs:  # follow the cascade up to a strategy objective
+            node, seen = okr.aligns_to, {okr.id}
+            while node in self._index and self._index[node][0] == "okr" and node not in seen:
+                seen.add(node)
+                node = self._index[node][1].aligns_to
+            out[okr.id] = (
+                out.get(node) if node in out and self._index[node][0] == "objective" else None
+            )
+        out.update({kr.id: out.get(kr.okr) for kr in self.key_results})
+        return out
+
+    def perspective_of(self, node_id: str) -> str | None:
+        """The perspective a node sits in (an OKR's: that of the objective its cascade aligns to)."""
+        return self._perspectives_of.get(node_id)
+
     def __contains__(self, node_id: object) -> bool:
         return node_id in self._index
 
@@ -1317,6 +1337,15 @@ def load_model(source: str | Path | Mapping[str, Any] | Model) -> Model:
         return source
     if isinstance(source, Mapping):
         return build_model(source)
+    if not isinstance(source, (str, Path)):
+        from .errors import InputError
+
+        raise InputError(
+            Problem(
+                f"a strategy model must be a file path, a mapping or a stratlab Model, not {type(source).__name__}.",
+                fix="pass stratlab.load_model(path) or the path of a .yaml, .json or .xlsx model file.",
+            )
+        )
     from .io import read_model_file
 
     return read_model_file(source)

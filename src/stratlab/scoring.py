@@ -381,18 +381,6 @@ def _frame(
     pd: Any,
 ) -> pd.DataFrame:
     th = model.thresholds
-    okr_persp: dict[str, str | None] = {}
-    for okr in model.okrs:
-        node = okr.aligns_to
-        seen = set()
-        while node in model and model.kind_of(node) == "okr" and node not in seen:
-            seen.add(node)
-            node = model.get(node).aligns_to
-        okr_persp[okr.id] = (
-            model.get(node).perspective
-            if node in model and model.kind_of(node) == "objective"
-            else None
-        )
     rows: list[tuple[Any, ...]] = []
     nan = np.nan
     persp_names = {p.id: p.name for p in model.perspectives}
@@ -451,7 +439,7 @@ def _frame(
                 okr.id,
                 "okr",
                 okr.objective,
-                okr_persp[okr.id],
+                model.perspective_of(okr.id),
                 okr.aligns_to,
                 nan,
                 nan,
@@ -467,7 +455,7 @@ def _frame(
                 kr.id,
                 "key_result",
                 kr.name,
-                okr_persp[kr.okr],
+                model.perspective_of(kr.id),
                 kr.okr,
                 k_values[i],
                 kr.start,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InputError, Problem
+from .model import load_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -181,7 +182,6 @@ class WhatIfExplorer:
         style = {"description_width": "45%"}
         layout = w.Layout(width="98%")
         by_persp: dict[str, list[Any]] = {p.id: [] for p in model.perspectives}
-        okr_persp = _okr_perspectives(model)
         for i, m in enumerate(model.measures):
             base = eng.m_values[i]
             pts = [m.baseline, m.target, base]
@@ -197,7 +197,7 @@ class WhatIfExplorer:
             lo, hi = _span([kr.start, kr.target, base])
             value = float(base) if math.isfinite(base) else lo
             ctl = self._slider(w, kr.id, f"KR: {kr.name}", kr.unit, lo, hi, value, style, layout)
-            p = okr_persp.get(kr.okr)
+            p = model.perspective_of(kr.okr)
             by_persp.setdefault(p or "(unaligned)", []).append(ctl)
         link_ctls = []
         names = {o.id: o.name for o in model.objectives}
@@ -539,36 +539,6 @@ def _esc(text: str) -> str:
     return html.escape(text)
 
 
-def _okr_perspectives(model: Model) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for okr in model.okrs:
-        node, seen = okr.aligns_to, set()
-        while node in model and model.kind_of(node) == "okr" and node not in seen:
-            seen.add(node)
-            node = model.get(node).aligns_to
-        out[okr.id] = (
-            model.get(node).perspective
-            if node in model and model.kind_of(node) == "objective"
-            else None
-        )
-    return out
-
-
-def _as_model(model: Any, where: str) -> Model:
-    from .model import Model, load_model
-
-    if isinstance(model, Model):
-        return model
-    if isinstance(model, str | dict) or hasattr(model, "__fspath__"):
-        return load_model(model)
-    raise InputError(
-        Problem(
-            f"{where} needs a strategy model, not {type(model).__name__}.",
-            fix="pass a stratlab Model (stratlab.load_model(path)) or a model file path.",
-        )
-    )
-
-
 def whatif_explorer(model: Any, history: Any = None, *, view: str = "long run") -> WhatIfExplorer:
     """A live what-if panel: move measures, key results and link weights, watch the map.
 
@@ -590,7 +560,7 @@ def whatif_explorer(model: Any, history: Any = None, *, view: str = "long run") 
         strategy map), ``.set()``, ``.reset()``, ``.save_scenario()``,
         ``.compare()``, ``.export_scenario()``.  Displays as a widget.
     """
-    return WhatIfExplorer(_as_model(model, "whatif_explorer"), history, view=view)
+    return WhatIfExplorer(load_model(model), history, view=view)
 
 
 # --------------------------------------------------------------------------- correlations
@@ -748,7 +718,7 @@ def correlation_explorer(
         corr = correlate(wide, method=method, transform=transform, max_lag=max_lag)
     names: dict[str, str] = {}
     if model is not None:
-        m = _as_model(model, "correlation_explorer")
+        m = load_model(model)
         names = {c: m.get(c).name for c in wide.columns if c in m}
     if wide.shape[1] < 2:
         raise InputError(
@@ -951,7 +921,7 @@ def simulation_explorer(
     -------
     SimulationExplorer
     """
-    m = _as_model(model, "simulation_explorer")
+    m = load_model(model)
     if simulate is None:
         try:
             from .simulation import simulate as _sim
