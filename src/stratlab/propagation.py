@@ -33,7 +33,6 @@ rolled up with every link read at the same time (``(I − B)⁻¹(V·s + c)``).
 from __future__ import annotations
 
 import hashlib
-import html
 import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -605,24 +604,6 @@ def _stability_warnings(compiled: Compiled, rolled: dict[str, Any], pinned: np.n
 # --------------------------------------------------------------------------- what-if
 
 
-def _html_table(frame: pd.DataFrame, title: str) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = []
-    for rec in frame.itertuples(index=False):
-        cells = []
-        for v in rec:
-            if isinstance(v, float):
-                text = "" if math.isnan(v) else f"{v:.4g}"
-            else:
-                text = html.escape(str(v))
-            cells.append(f"<td>{text}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f'<table class="stratlab"><caption>{html.escape(title)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
 @dataclass(frozen=True, eq=False)
 class WhatIfResult:
     """Before, after and delta of every node, now, over a horizon and in the long run.
@@ -818,9 +799,11 @@ class WhatIfResult:
         )
 
     def html(self) -> str:
-        """The instant effect as a plain HTML table."""
+        """The instant effect as an HTML table (the shared renderer of notebooks and reports)."""
+        from .render import result_html
+
         text = ", ".join(f"{c.op} {c.key} {c.value:g}" for c in self.changes) or "no change"
-        return _html_table(self.to_frame(), f"What-if: {text}")
+        return result_html(f"What-if: {text}", self.to_frame(), status_column=None)
 
     def _repr_html_(self) -> str:
         return self.html()

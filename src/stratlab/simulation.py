@@ -52,7 +52,7 @@ import numpy as np
 
 from .compile import compile_model
 from .errors import InputError, Problem, StratlabWarning
-from .propagation import _baseline, _html_table, _Linear, _linear, _nodes
+from .propagation import _baseline, _Linear, _linear, _nodes
 from .scoring import _check_history, _measure_params
 
 if TYPE_CHECKING:
@@ -489,9 +489,13 @@ class SimulationResult:
         return pd.concat(frames, ignore_index=True)[cols]
 
     def html(self) -> str:
-        """The summary as a plain HTML table."""
-        return _html_table(
-            self.summary(), f"Monte Carlo: {self.n_samples:,} samples, seed {self.seed}"
+        """The summary as an HTML table (the shared renderer of notebooks and reports)."""
+        from .render import result_html
+
+        return result_html(
+            f"Monte Carlo: {self.n_samples:,} samples, seed {self.seed}",
+            self.summary(),
+            status_column=None,
         )
 
     def _repr_html_(self) -> str:

@@ -177,14 +177,15 @@ class CalibrationResult:
         return new
 
     def html(self) -> str:
-        """An HTML table of :meth:`to_frame` with a one-line summary."""
+        """An HTML table of :meth:`to_frame` with a one-line summary (the shared renderer)."""
+        from stratlab.render import result_html
+
         frame = self.to_frame()
-        head = (
-            f"<p><b>Calibration</b> of {len(frame)} links from {len(self.history)} periods "
-            f"(transform {self.transform}, {self.n_boot} bootstrap replicates, "
-            f"5–95% intervals)</p>"
+        note = (
+            f"{len(frame)} links from {len(self.history)} periods (transform {self.transform}, "
+            f"{self.n_boot} bootstrap replicates, 5–95% intervals)"
         )
-        return head + frame.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="")
+        return result_html("Calibration", frame, notes=[note], status_column=None)
 
     def _repr_html_(self) -> str:
         return self.html()
