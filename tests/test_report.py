@@ -18,6 +18,7 @@ import pytest
 import report_fixtures as fx
 
 from stratlab.errors import InputError, ReportError
+from stratlab.io import atomic_write
 from stratlab.report import (
     BATCH_COLUMNS,
     list_templates,
@@ -27,7 +28,7 @@ from stratlab.report import (
     run_review,
 )
 from stratlab.report._batch import write_index
-from stratlab.report._export import atomic_write, normalise_notebook
+from stratlab.report._export import normalise_notebook
 
 TEMPLATE_PARAMETERS = ["model", "history", "period", "samples", "seed", "horizon", "title"]
 

@@ -23,7 +23,7 @@ from .model import SECTIONS, TOP, Model, build_model, path_str, to_dict
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["atomic_path", "load_history", "read_model_file", "write_model_file"]
+__all__ = ["atomic_path", "atomic_write", "load_history", "read_model_file", "write_model_file"]
 
 MODEL_SUFFIXES = {
     ".yaml": "yaml",
@@ -39,24 +39,47 @@ MODEL_SUFFIXES = {
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success move it into place, on error delete it."""
+    """Yield a temporary path beside ``path``; on success move it into place, on error delete it.
+
+    Missing parent folders are created.  The file gets the permissions a normally created file would (``0o666`` less the
+    umask), and an existing ``path`` is untouched until the new content is complete.
+    """
     target = Path(path)
-    if target.parent and not target.parent.exists():
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
         raise InputError(
             Problem(
-                f"the folder {str(target.parent)!r} does not exist.",
-                fix="create it first, or choose another output path.",
+                f"cannot create the folder {str(target.parent)!r}: {exc.strerror or exc}.",
+                fix="choose another output path.",
                 file=str(target),
             )
-        )
+        ) from None
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         yield Path(tmp)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> Path:
+    """Write text or bytes to ``path`` atomically (see :func:`atomic_path`); returns the path."""
+    target = Path(path)
+    with atomic_path(target) as tmp, open(tmp, "wb") as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 # --------------------------------------------------------------------------- model files

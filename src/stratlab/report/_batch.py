@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratlab.errors import InputError, Problem, StratlabError
-from stratlab.report._export import atomic_write
+from stratlab.io import atomic_write
 from stratlab.report._templates import load_template, validate_parameters
 
 if TYPE_CHECKING:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stratlab.errors import InputError, Problem, ReportError
-from stratlab.report._export import atomic_write, normalise_notebook, notebook_to_html
+from stratlab.io import atomic_write
+from stratlab.report._export import normalise_notebook, notebook_to_html
 from stratlab.report._templates import Template, load_template, validate_parameters
 
 if TYPE_CHECKING:
