@@ -19,9 +19,10 @@ causes read from the history.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -76,6 +77,13 @@ class Compiled:
         for ids in (self.objectives, self.measures, self.okrs, self.key_results, self.perspectives):
             out.update({k: i for i, k in enumerate(ids)})
         return out
+
+    @cached_property
+    def objective_inputs(self) -> sparse.csr_matrix:
+        """Measures then OKRs as one input matrix (n_objectives × (n_measures + n_okrs))."""
+        from scipy import sparse
+
+        return sparse.hstack([self.measure_weights, self.okr_weights]).tocsr()
 
     @cached_property
     def max_lag(self) -> int:
@@ -226,6 +234,37 @@ class RollupResult:
     coverage: np.ndarray
 
 
+@dataclass(frozen=True, eq=False)
+class _Prepared:
+    """A raw-weight matrix made ready for repeated roll-ups (dense when small)."""
+
+    mat: Any
+    absm: Any
+    neg: Any  # |w| where w < 0
+    rowsum: np.ndarray
+    dense: bool
+
+
+_PREPARED: dict[int, _Prepared] = {}
+_DENSE_LIMIT = 250_000  # cells; small maps are faster as dense numpy arrays
+
+
+def _prepare(mat: Any) -> _Prepared:
+    """Derived forms of a weight matrix, computed once per matrix object (weakly cached)."""
+    key = id(mat)
+    hit = _PREPARED.get(key)
+    if hit is not None:
+        return hit
+    dense = mat.shape[0] * mat.shape[1] <= _DENSE_LIMIT
+    m = mat.toarray() if dense else mat.tocsr()
+    absm = abs(m) if dense else abs(m).tocsr()
+    neg = (absm - m) / 2.0
+    prepared = _Prepared(m, absm, neg, np.asarray(absm.sum(axis=1)).ravel().astype(float), dense)
+    _PREPARED[key] = prepared
+    weakref.finalize(mat, _PREPARED.pop, key, None)
+    return prepared
+
+
 def solve_weighted(
     inputs: sparse.csr_matrix,
     values: np.ndarray,
@@ -255,34 +294,36 @@ def solve_weighted(
     -------
     RollupResult
         ``scores`` (NaN for effects with no scored input) and ``coverage``.
-    """
-    from scipy import sparse
 
+    Notes
+    -----
+    Matrices are prepared once per object (absolute values, inverse parts, row
+    sums; dense when small), so pass the same matrix objects on repeated calls.
+    """
+    inp = _prepare(inputs)
     n = inputs.shape[0]
     finite = np.isfinite(values)
     v0 = np.where(finite, values, 0.0)
-    weight = inputs @ finite.astype(float)
-    rhs = inputs @ v0
-    total_full = np.asarray(inputs.sum(axis=1)).ravel().astype(float)
+    weight = inp.mat @ finite.astype(float)
+    rhs = inp.mat @ v0
+    total_full = inp.rowsum.copy()
     for mat, cause in fixed or ():
-        fin = np.isfinite(cause)
-        absm = abs(mat)
-        weight = weight + absm @ fin.astype(float)
-        neg = (absm - mat) / 2.0  # |w| where w < 0
-        rhs = rhs + mat @ np.where(fin, cause, 0.0) + neg @ fin.astype(float)
-        total_full = total_full + np.asarray(absm.sum(axis=1)).ravel()
+        lag = _prepare(mat)
+        fin = np.isfinite(cause).astype(float)
+        weight = weight + lag.absm @ fin
+        rhs = rhs + lag.mat @ np.where(fin > 0, cause, 0.0) + lag.neg @ fin
+        total_full = total_full + lag.rowsum
     avail = weight > 0
-    if coupling is not None and coupling.nnz:
-        absc = abs(coupling).tocsr()
-        total_full = total_full + np.asarray(absc.sum(axis=1)).ravel()
+    cpl = _prepare(coupling) if coupling is not None and coupling.nnz else None
+    if cpl is not None:
+        total_full = total_full + cpl.rowsum
         while True:
-            grown = avail | ((absc @ avail.astype(float)) > 0)
+            grown = avail | ((cpl.absm @ avail.astype(float)) > 0)
             if (grown == avail).all():
                 break
             avail = grown
-        weight = weight + absc @ avail.astype(float)
-        neg = (absc - coupling) / 2.0
-        rhs = rhs + neg @ avail.astype(float)
+        weight = weight + cpl.absm @ avail.astype(float)
+        rhs = rhs + cpl.neg @ avail.astype(float)
     if full_weight is not None:
         total_full = full_weight
     scores = np.full(n, np.nan)
@@ -293,15 +334,18 @@ def solve_weighted(
         return RollupResult(scores, coverage)
     inv = 1.0 / weight[idx]
     b = rhs[idx] * inv
-    if coupling is not None and coupling.nnz:
-        sub = coupling[idx][:, idx]
-        if sub.nnz:
-            system = sparse.identity(idx.size, format="csr") - sparse.diags(inv) @ sub
-            if idx.size <= 400:
-                b = np.linalg.solve(system.toarray(), b)
-            else:
-                from scipy.sparse.linalg import spsolve
+    if cpl is not None:
+        if cpl.dense:
+            sub = cpl.mat[np.ix_(idx, idx)]
+            if sub.any():
+                b = np.linalg.solve(np.eye(idx.size) - inv[:, None] * sub, b)
+        else:
+            from scipy import sparse
+            from scipy.sparse.linalg import spsolve
 
+            sub = cpl.mat[idx][:, idx]
+            if sub.nnz:
+                system = sparse.identity(idx.size, format="csc") - sparse.diags(inv) @ sub
                 b = spsolve(system.tocsc(), b)
     scores[idx] = b
     return RollupResult(scores, coverage)

@@ -122,10 +122,9 @@ def rollup_all(
     is None every link is read at the same time (the steady state).  With
     ``links=False`` objectives are scored from their own measures and OKRs only.
     """
-    from scipy import sparse
 
     okr = solve_weighted(compiled.kr_weights, kr_scores, compiled.okr_children)
-    inputs = sparse.hstack([compiled.measure_weights, compiled.okr_weights]).tocsr()
+    inputs = compiled.objective_inputs
     values = np.concatenate([measure_scores, okr.scores])
     if not links:
         obj = solve_weighted(inputs, values)
