@@ -230,33 +230,74 @@ def _index(layout: MapLayout) -> dict[str, int]:
     return {k: i for i, k in enumerate(layout.ids)}
 
 
-def map_layout(model: Model) -> MapLayout:
+def map_layout(model: Model, *, sweeps: int = 6) -> MapLayout:
     """Objective positions: perspectives as bands bottom → top, objectives spread in x.
 
-    Within a band, objectives are ordered by the mean x of their causes in
-    lower bands (a barycentre pass), which keeps links short and crossings few.
+    Within a band, objectives are ordered by the barycentre of their linked
+    objectives in the other bands (Sugiyama-style sweeps, up then down, ``sweeps``
+    times), which keeps links short and crossings few; the order with the fewest
+    crossings seen is kept.
     """
     persp = [p.id for p in model.perspectives]
     level = {p: i for i, p in enumerate(persp)}
-    causes: dict[str, list[str]] = {}
-    for lk in model.objective_links:
-        causes.setdefault(lk.target, []).append(lk.source)
-    xs: dict[str, float] = {}
-    order = {o.id: i for i, o in enumerate(model.objectives)}
-    for p in persp:
-        members = [o.id for o in model.objectives if o.perspective == p]
+    band_of = {o.id: level[o.perspective] for o in model.objectives}
+    edges = [(lk.source, lk.target) for lk in model.objective_links]
+    neighbours: dict[str, list[str]] = {o.id: [] for o in model.objectives}
+    for a, b in edges:
+        if band_of[a] != band_of[b]:
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+    bands = [[o.id for o in model.objectives if o.perspective == p] for p in persp]
 
-        def key(oid: str) -> tuple[float, int]:
-            known = [xs[c] for c in causes.get(oid, []) if c in xs]
-            return (float(np.mean(known)) if known else 0.5, order[oid])
+    def place(order: list[list[str]]) -> dict[str, float]:
+        return {oid: (j + 1) / (len(m) + 1) for m in order for j, oid in enumerate(m)}
 
-        members.sort(key=key)
-        n = len(members)
-        for j, oid in enumerate(members):
-            xs[oid] = (j + 1) / (n + 1)
+    def crossings(xs: dict[str, float]) -> int:
+        segs = []
+        for a, b in edges:
+            (ya, xa), (yb, xb) = (band_of[a], xs[a]), (band_of[b], xs[b])
+            if ya > yb:
+                ya, xa, yb, xb = yb, xb, ya, xa
+            segs.append((ya, xa, yb, xb))
+        count = 0
+        for i in range(len(segs)):
+            for j in range(i + 1, len(segs)):
+                a0, ax0, a1, ax1 = segs[i]
+                b0, bx0, b1, bx1 = segs[j]
+                lo, hi = max(a0, b0), min(a1, b1)
+                if lo >= hi:
+                    continue
+
+                # x of each segment at the shared band interval's ends
+                def at(y: float, y0: float, x0: float, y1: float, x1: float) -> float:
+                    return x0 + (x1 - x0) * (y - y0) / (y1 - y0)
+
+                d_lo = at(lo, a0, ax0, a1, ax1) - at(lo, b0, bx0, b1, bx1)
+                d_hi = at(hi, a0, ax0, a1, ax1) - at(hi, b0, bx0, b1, bx1)
+                count += d_lo * d_hi < 0
+        return count
+
+    xs = place(bands)
+    best, best_cross = [list(m) for m in bands], crossings(xs)
+    for sweep in range(sweeps):
+        sequence = range(len(bands)) if sweep % 2 == 0 else reversed(range(len(bands)))
+        for b in sequence:
+            bands[b].sort(
+                key=lambda oid: (
+                    float(np.mean([xs[n] for n in neighbours[oid]]))
+                    if neighbours[oid]
+                    else xs[oid],
+                    xs[oid],
+                )
+            )
+            xs = place(bands)
+        cross = crossings(xs)
+        if cross < best_cross:
+            best, best_cross = [list(m) for m in bands], cross
+    xs = place(best)
     ids = tuple(o.id for o in model.objectives)
     x = np.array([xs[i] for i in ids], dtype=float)
-    y = np.array([float(level[model.get(i).perspective]) for i in ids], dtype=float)
+    y = np.array([float(band_of[i]) for i in ids], dtype=float)
     return MapLayout(ids, x, y, tuple((p.id, p.name) for p in model.perspectives))
 
 
