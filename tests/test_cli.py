@@ -237,3 +237,36 @@ def test_correlate_check_links_calibrate_initiatives(example, tmp_path: Path, ca
     assert code == 0 and ranked["rank"].tolist() == sorted(ranked["rank"].tolist())
     code, _, err = run(["correlate", history, "--method", "pearson", "--max-lag", "-1"], capsys)
     assert code == 2 and "max_lag" in err
+
+
+def test_review_bad_input_exits_2_before_any_kernel(example, tmp_path: Path, capsys) -> None:
+    model, history = example
+    out = tmp_path / "review.html"
+    code, _, err = run(["review", model, history, "-o", str(out), "-p", "sampels=10"], capsys)
+    assert code == 2 and "sampels" in err and "did you mean 'samples'" in err
+    code, _, err = run(["review", model, history, "-o", str(out), "-p", "oops"], capsys)
+    assert code == 2 and "is not KEY=VALUE" in err
+    code, _, err = run(
+        ["review", model, history, "-o", str(out), "--template", "quartely_review"], capsys
+    )
+    assert code == 2 and "quarterly_review" in err
+    code, _, err = run(["review", str(tmp_path / "none.yaml"), history, "-o", str(out)], capsys)
+    assert code == 2 and "the file does not exist" in err
+    assert not out.exists()
+
+
+def test_demo_writes_every_output(tmp_path: Path, capsys) -> None:
+    code, _, err = run(["demo", "-o", str(tmp_path / "demo"), "--samples", "300"], capsys)
+    assert code == 0, err
+    files = {p.name for p in (tmp_path / "demo").iterdir()}
+    assert {
+        "review.html",
+        "scores.csv",
+        "links.csv",
+        "calibration.csv",
+        "simulation.csv",
+        "initiatives.csv",
+    } <= files
+    assert "review written:" in err and "checked links: supported" in err
+    html = (tmp_path / "demo" / "review.html").read_text(encoding="utf-8")
+    assert html.count("Plotly.newPlot") >= 4
