@@ -27,7 +27,16 @@ if TYPE_CHECKING:
 
     from .model import Model
 
-__all__ = ["SCORE_COLUMNS", "score", "score_history", "score_measure_values", "status_of"]
+__all__ = [
+    "MOVER_COLUMNS",
+    "SCORE_COLUMNS",
+    "movers",
+    "score",
+    "score_history",
+    "score_measure_values",
+    "scores_to_date",
+    "status_of",
+]
 
 SCORE_COLUMNS = [
     "id",
@@ -43,6 +52,8 @@ SCORE_COLUMNS = [
     "status_rule",
     "coverage",
 ]
+
+MOVER_COLUMNS = ["id", "kind", "name", "previous", "score", "change", "status"]
 
 
 # --------------------------------------------------------------------------- leaf scores
@@ -496,4 +507,155 @@ def _frame(
         columns=SCORE_COLUMNS,
     )
     frame.attrs["perspective_names"] = persp_names
+    return frame
+
+
+# --------------------------------------------------------------------------- review helpers
+
+
+def _node_ids(model: Model) -> list[str]:
+    compiled = compile_model(model)
+    return [
+        *compiled.perspectives,
+        *compiled.objectives,
+        *compiled.measures,
+        *compiled.okrs,
+        *compiled.key_results,
+    ]
+
+
+def _scores_to_date(
+    model: Model, history: Any, period: Any
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(scores per period up to the review period, ``score()`` at it or None without a history)."""
+    import pandas as pd
+
+    empty = pd.DataFrame(
+        columns=_node_ids(model),
+        index=pd.PeriodIndex([], freq="Q" if model.period == "quarter" else "M", name="period"),
+        dtype=float,
+    )
+    if history is None:
+        if period is not None:
+            _leaf_values(model, None, period)  # raises: a period needs a history
+        return empty, None
+    hist = _check_history(model, history)
+    now = score(model, hist, period=period)
+    at = _leaf_values(model, hist, period)[2]
+    if at is None:
+        return empty.set_axis(hist.index[:0], axis=0), now
+    past = score_history(model, hist.loc[:at].ffill())
+    past.iloc[-1] = now.set_index("id")["score"].reindex(past.columns).to_numpy(dtype=float)
+    return past, now
+
+
+def scores_to_date(model: Any, history: Any, *, period: Any = None) -> pd.DataFrame:
+    """The score of every node for each period up to the review period, as a review shows them.
+
+    Each period is scored as of that period (the history forward-filled: the
+    latest value so far), and the review period's row is exactly
+    :func:`score` at that period (so the model's ``current`` values count
+    there, as in the rest of the review).
+
+    Parameters
+    ----------
+    model : Model, path or mapping
+    history : DataFrame, path or None
+        KPI history (see :func:`stratlab.load_history`).  None gives an empty frame.
+    period : str or Period, optional
+        The review period (default: the latest period of the history).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``period`` (the history's periods up to and including the
+        review period); one column per node id in the order perspectives,
+        objectives, measures, OKRs, key results (as :func:`score_history`);
+        scores, NaN where there is none.  No rows without a history.
+
+    Raises
+    ------
+    InputError
+        A period that is not one, outside the history, or given without a history.
+    """
+    from .model import load_model
+
+    return _scores_to_date(load_model(model), history, period)[0]
+
+
+def movers(model: Any, history: Any, *, period: Any = None, top: int | None = 5) -> pd.DataFrame:
+    """The measures and key results whose score changed most since the previous period.
+
+    ``previous`` is the score one period before the review period in
+    :func:`scores_to_date` (the history forward-filled: the latest value so
+    far); ``score`` is :func:`score` at the review period.
+
+    Parameters
+    ----------
+    model : Model, path or mapping
+    history : DataFrame, path or None
+        KPI history (see :func:`stratlab.load_history`).
+    period : str or Period, optional
+        The review period (default: the latest period of the history).
+    top : int or None, default 5
+        Rows kept (the largest absolute changes); None keeps every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measure or key result with a score in both periods,
+        largest absolute change first (ties in model order), columns in this
+        order:
+
+        ``id, kind, name, previous, score, change, status``
+
+        ``kind`` is ``measure`` or ``key_result``; ``change = score − previous``;
+        ``status`` is the status now.  ``attrs["since"]`` names the previous
+        period (None, and no rows, when the history has fewer than two periods
+        up to the review period, or there is no history).
+
+    Raises
+    ------
+    InputError
+        ``top`` not a positive integer; a bad period (as :func:`score`).
+    """
+    import pandas as pd
+
+    from .model import load_model
+
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+        raise InputError(
+            Problem(
+                f"movers: top must be a positive whole number or None, not {top!r}.",
+                fix="pass e.g. top=5, or top=None for every measure and key result.",
+            )
+        )
+    model = load_model(model)
+    past, now = _scores_to_date(model, history, period)
+    if now is None or len(past) < 2:
+        frame = pd.DataFrame({c: [] for c in MOVER_COLUMNS}, columns=MOVER_COLUMNS)
+        frame = frame.astype({"previous": float, "score": float, "change": float})
+        frame.attrs["since"] = None
+        return frame
+    leaves = now[now["kind"].isin(["measure", "key_result"])]
+    previous = past.iloc[-2].reindex(leaves["id"]).to_numpy(dtype=float)
+    current = leaves["score"].to_numpy(dtype=float)
+    change = current - previous
+    keep = np.isfinite(change)
+    order = np.argsort(-np.abs(change[keep]), kind="stable")
+    if top is not None:
+        order = order[:top]
+    frame = pd.DataFrame(
+        {
+            "id": leaves["id"].to_numpy()[keep][order],
+            "kind": leaves["kind"].to_numpy()[keep][order],
+            "name": leaves["name"].to_numpy()[keep][order],
+            "previous": previous[keep][order],
+            "score": current[keep][order],
+            "change": change[keep][order],
+            "status": leaves["status"].to_numpy()[keep][order],
+        },
+        columns=MOVER_COLUMNS,
+    )
+    frame.attrs["since"] = str(past.index[-2])
     return frame
