@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 __all__ = ["run_demo"]
@@ -53,29 +54,42 @@ def run_demo(
             frame.to_csv(tmp, index=False)  # type: ignore[attr-defined]
         paths[name] = path
 
-    model = load_model(model_path)
-    history = load_history(history_path, model)
-    _say(
-        f"validated {model_path.name}: {len(model.objectives)} objectives, {len(model.measures)} measures, {len(model.links)} links, {len(model.okrs)} OKRs; history {history.index[0]}–{history.index[-1]}"
-    )
-    scores = score(model, history)
-    save("scores", scores)
-    counts = scores[scores["kind"] == "objective"]["status"].value_counts().to_dict()
-    _say("scored: objectives " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    links = check_links(model, history)
-    save("links", links)
-    _say(
-        "checked links: "
-        + ", ".join(f"{k} {v}" for k, v in links["verdict"].value_counts().items())
-    )
-    save("calibration", calibrate(model, history, seed=seed).to_frame())
-    _say("calibrated link weights from history")
-    sim = simulate(model, history, samples=samples, seed=seed, progress=False)
-    save("simulation", sim.summary())
-    _say(f"simulated {samples} Monte Carlo samples")
-    save("initiatives", rank_initiatives(model, history))
     review = out / "review.html"
-    run_review(model_path, history_path, review, parameters={"samples": samples, "seed": seed})
+    # The review runs in its own kernel process: start it first and compute the
+    # demo's tables meanwhile (the two use different cores).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(
+            run_review,
+            model_path,
+            history_path,
+            review,
+            parameters={"samples": samples, "seed": seed},
+            progress=False,
+        )
+        _say("writing the quarterly review in the background…")
+        model = load_model(model_path)
+        history = load_history(history_path, model)
+        _say(
+            f"validated {model_path.name}: {len(model.objectives)} objectives, {len(model.measures)} measures, "
+            f"{len(model.links)} links, {len(model.okrs)} OKRs; history {history.index[0]}–{history.index[-1]}"
+        )
+        scores = score(model, history)
+        save("scores", scores)
+        counts = scores[scores["kind"] == "objective"]["status"].value_counts().to_dict()
+        _say("scored: objectives " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        links = check_links(model, history)
+        save("links", links)
+        _say(
+            "checked links: "
+            + ", ".join(f"{k} {v}" for k, v in links["verdict"].value_counts().items())
+        )
+        save("calibration", calibrate(model, history, seed=seed).to_frame())
+        _say("calibrated link weights from history")
+        sim = simulate(model, history, samples=samples, seed=seed, elapsed=0.5, progress=False)
+        save("simulation", sim.summary())
+        _say(f"simulated {samples} Monte Carlo samples")
+        save("initiatives", rank_initiatives(model, history))
+        pending.result()
     paths["review"] = review
     _say(f"review written: {review.resolve()}")
     return paths
