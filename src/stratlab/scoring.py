@@ -82,8 +82,16 @@ def _measure_params(model: Model) -> dict[str, np.ndarray]:
 
 def score_measure_values(model: Model, values: np.ndarray) -> np.ndarray:
     """Score measure values (last axis in model order) to [0, cap]; NaN stays NaN."""
-    p = _measure_params(model)
-    values = np.asarray(values, dtype=float)
+    return score_with_params(_measure_params(model), np.asarray(values, dtype=float))
+
+
+def score_with_params(p: dict[str, np.ndarray], values: np.ndarray) -> np.ndarray:
+    """DESIGN.md's measure score, with measure parameters ``p`` broadcast against ``values``.
+
+    ``p`` holds ``baseline, target, band, lo, hi, tol, cap`` arrays (see
+    ``_measure_params``), shaped to broadcast with ``values`` — e.g. sliced
+    ``[idx, None]`` for a measures × samples block.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         linear = (values - p["baseline"]) / (p["target"] - p["baseline"])
         outside = np.maximum(p["lo"] - values, values - p["hi"])

@@ -53,7 +53,7 @@ import numpy as np
 from .compile import compile_model
 from .errors import InputError, Problem, StratlabWarning
 from .propagation import _baseline, _Linear, _linear, _nodes
-from .scoring import _check_history, _measure_params
+from .scoring import _check_history, _measure_params, score_with_params
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -263,13 +263,7 @@ def _draw_block(plan: _Plan, rng: np.random.Generator, size: int) -> tuple[np.nd
 
 def _score_subset(model: Model, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
     """:func:`~stratlab.scoring.score_measure_values` for the measures ``idx`` (rows of ``values``)."""
-    p = {k: v[idx, None] for k, v in _measure_params(model).items()}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        linear = (values - p["baseline"]) / (p["target"] - p["baseline"])
-        outside = np.maximum(p["lo"] - values, values - p["hi"])
-        band = np.where(outside <= 0, 1.0, 1.0 - outside / p["tol"])
-    raw = np.where(p["band"], band, linear)
-    return np.where(np.isnan(values), np.nan, np.clip(raw, 0.0, p["cap"]))
+    return score_with_params({k: v[idx, None] for k, v in _measure_params(model).items()}, values)
 
 
 def _measure_scores(plan: _Plan, z: np.ndarray) -> np.ndarray:
