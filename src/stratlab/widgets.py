@@ -923,16 +923,9 @@ def simulation_explorer(
     """
     m = load_model(model)
     if simulate is None:
-        try:
-            from .simulation import simulate as _sim
-        except ImportError as err:  # pragma: no cover - simulation ships with stratlab
-            raise InputError(
-                Problem(
-                    "simulation_explorer needs stratlab.simulation, which is not installed.",
-                    fix="upgrade stratlab, or pass simulate=your_function.",
-                )
-            ) from err
-        simulate = _sim
+        from .simulation import simulate as default_simulate
+
+        simulate = default_simulate
     return SimulationExplorer(
         m, history, simulate=simulate, seed=seed, samples=samples, horizon=horizon, options=options
     )
