@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InputError, Problem
+from .model import load_model
 from .render import STATUS_COLORS, STATUSES
 
 if TYPE_CHECKING:
@@ -205,21 +206,6 @@ def _scores(model: Model, scores: Any, history: Any = None) -> pd.DataFrame:
 def _thresholds(model: Model, node_id: str) -> tuple[float, float]:
     th = model.status_thresholds(node_id) if node_id in model else model.thresholds
     return th.green, th.amber
-
-
-def _check_model(model: Any, where: str) -> Model:
-    from .model import Model, load_model
-
-    if isinstance(model, Model):
-        return model
-    if isinstance(model, str | dict) or hasattr(model, "__fspath__"):
-        return load_model(model)
-    raise InputError(
-        Problem(
-            f"{where} needs a strategy model, not {type(model).__name__}.",
-            fix="pass a stratlab Model (stratlab.load_model(path)).",
-        )
-    )
 
 
 # --------------------------------------------------------------------------- map layout
@@ -550,7 +536,7 @@ def strategy_map(
     """
     import plotly.graph_objects as go
 
-    model = _check_model(model, "strategy_map")
+    model = load_model(model)
     frame = _scores(model, scores, history)
     layout = map_layout_cached(model)
     labels = len(layout.ids) <= 40 if labels is None else labels
@@ -768,7 +754,7 @@ def scorecard(
     """
     import plotly.graph_objects as go
 
-    model = _check_model(model, "scorecard")
+    model = load_model(model)
     frame = _scores(model, scores, history)
     order = []
     for p in reversed(model.perspectives):
@@ -876,7 +862,7 @@ def okr_progress(
     import pandas as pd
     import plotly.graph_objects as go
 
-    model = _check_model(model, "okr_progress")
+    model = load_model(model)
     if not model.okrs:
         raise InputError(
             Problem("okr_progress: the model has no OKRs.", fix="add okrs to the model file.")
@@ -984,7 +970,7 @@ def kpi_trends(
 
     from .io import load_history
 
-    model = _check_model(model, "kpi_trends")
+    model = load_model(model)
     import pandas as pd
 
     if not (isinstance(history, pd.DataFrame) and isinstance(history.index, pd.PeriodIndex)):
@@ -1300,7 +1286,7 @@ def verdict_map(
     """
     import plotly.graph_objects as go
 
-    model = _check_model(model, "verdict_map")
+    model = load_model(model)
     checks = _need_columns(checks, ("source", "target", "verdict", "r", "q_value"), "verdict_map")
     by_pair = {(r["source"], r["target"]): r for r in checks.to_dict("records")}
     layout = map_layout(model)
@@ -1990,7 +1976,6 @@ def whatif_scenarios(
     """
     import plotly.graph_objects as go
 
-    from .model import load_model
     from .propagation import _nodes, whatif
 
     model = load_model(model)
@@ -2358,7 +2343,7 @@ def attainment_by_period(
 
     from .scoring import status_of
 
-    model = _check_model(model, "attainment_by_period")
+    model = load_model(model)
     if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
         raise InputError(
             Problem(
@@ -2458,7 +2443,7 @@ def attainment_over_time(
     """
     import plotly.graph_objects as go
 
-    model = _check_model(model, "attainment_over_time")
+    model = load_model(model)
     frame = _objective_scores(model, history_scores, "attainment_over_time")
     x = [str(p) for p in frame.index]
     ids = list(frame.columns)
@@ -2521,7 +2506,7 @@ def objective_tornados(
     """
     from .propagation import sensitivity, whatif
 
-    model = _check_model(model, "objective_tornados")
+    model = load_model(model)
     ids = [o.id for o in model.objectives] if objectives is None else list(objectives)
     bad = [i for i in ids if i not in model or model.kind_of(i) != "objective"]
     if bad:
@@ -2603,7 +2588,7 @@ def outlook_fan(
 
     from .simulation import simulate
 
-    model = _check_model(model, "outlook_fan")
+    model = load_model(model)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
         raise InputError(
             Problem(
