@@ -295,3 +295,39 @@ def test_lead_lag_direction() -> None:
     best = res.loc[res["r"].abs().idxmax()]
     assert (best["source"], best["target"], best["lag"]) == ("x", "y", 2)
     assert best["r"] > 0.95
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+@pytest.mark.parametrize("transform", ["diff", "none"])
+@pytest.mark.parametrize("form", ["wide", "long"])
+def test_cli_correlate_csv_matches_scipy_on_macrodata(
+    macro_wide: pd.DataFrame,
+    macro_long_gappy: pd.DataFrame,
+    tmp_path,
+    capsys,
+    method: str,
+    transform: str,
+    form: str,
+) -> None:
+    import io
+
+    from stratlab.cli import main
+
+    path = tmp_path / f"macro_{form}.csv"
+    if form == "wide":
+        macro_wide.to_csv(path)
+        wide = macro_wide
+    else:
+        macro_long_gappy.to_csv(path, index=False)
+        wide = macro_long_gappy.pivot(index="period", columns="measure", values="value")
+        wide.index = pd.PeriodIndex(wide.index, freq="Q")
+        wide = wide.reindex(pd.period_range(wide.index.min(), wide.index.max(), freq="Q"))[MACRO]
+    argv = ["correlate", str(path), "--method", method, "--transform", transform]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StratlabWarning)
+        code = main([*argv, "--max-lag", "1", "--format", "csv"])
+    out = capsys.readouterr().out
+    assert code == 0
+    got = pd.read_csv(io.StringIO(out))
+    assert list(got.columns) == CORRELATION_COLUMNS
+    _compare(got, _reference(wide, method, transform, 1))
