@@ -117,5 +117,8 @@ def test_empty_and_missing_files(write, tmp_path: Path) -> None:
 
 def test_quarterly_history_on_monthly_model(write, mini_yaml) -> None:
     model = load_model(write(mini_yaml.replace("period: quarter", "period: month")))
-    with pytest.raises(HistoryError, match=r"quarterly but the model counts lags in months"):
+    with pytest.raises(
+        HistoryError,
+        match=r"h\.csv, column 'period': the history is quarterly but the model counts lags in months",
+    ):
         load_history(write("period,nps\n2024Q1,30\n", "h.csv"), model)

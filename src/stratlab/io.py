@@ -651,7 +651,7 @@ def load_history(
     wide.index = pd.PeriodIndex(wide.index)
     target_freq = freq or _model_freq(model)
     if target_freq and wide.index.freqstr[0] != target_freq[0]:
-        wide = _to_freq(wide, target_freq)
+        wide = _to_freq(wide, target_freq, file)
     wide = wide.sort_index()
     if len(wide):
         full = pd.period_range(wide.index.min(), wide.index.max(), freq=wide.index.freq)
@@ -667,14 +667,17 @@ def _model_freq(model: Model | None) -> str | None:
     return "Q" if model.period == "quarter" else "M"
 
 
-def _to_freq(wide: pd.DataFrame, freq: str) -> pd.DataFrame:
+def _to_freq(wide: pd.DataFrame, freq: str, file: str | None) -> pd.DataFrame:
     if freq.startswith("Q") and wide.index.freqstr.startswith("M"):
         return wide.groupby(wide.index.asfreq("Q")).last()
     raise HistoryError(
         Problem(
             "the history is quarterly but the model counts lags in months (period: month).",
             fix="give a monthly history, or set 'period: quarter' in the model.",
-        )
+            file=file,
+            column="period",
+        ),
+        file=file,
     )
 
 
