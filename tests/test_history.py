@@ -82,6 +82,14 @@ def test_excel_history(tmp_path: Path, model) -> None:
             "period,nps\n2024Q1,thirty\n",
             r"h\.csv, row 2, column 'nps': value 'thirty' is not a number",
         ),
+        (
+            "period,nps\n2024Q1,30\n2024Q2,1,200\n",
+            r"h\.csv, row 3: the row has 3 cells but the header has 2",
+        ),
+        (
+            "period,nps\n2024Q,30\n202Q2,31\n2024Q,33\n",
+            r"row 2, column 'period': period '2024Q' is not a period",
+        ),
         ("period,nps\n2024Q1,45%\n", r"drop the % sign: 45"),
         ('period,nps\n2024Q1,"1,200"\n', r"drop the thousands separators: 1200"),
         (

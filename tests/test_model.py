@@ -112,6 +112,8 @@ def test_all_problems_reported_at_once(write) -> None:
             "lag: -2, rationale",
             r"must be 0 or more, got -2.*cannot be negative",
         ),
+        ("lag: 1, rationale", "lag: .nan, rationale", r"links\[0\]\.lag: must be a whole number"),
+        ("stratlab: 1 ", "stratlab: .inf ", r"stratlab: must be a whole number"),
         ("direction: higher", "direction: up", r"'up' is not one of higher, lower, band"),
         (
             "direction: higher",

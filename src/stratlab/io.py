@@ -601,8 +601,11 @@ def load_history(
         wide = wide.loc[:, wide.columns.notna()]
     else:
         if "period" in cols:
-            frame = frame.set_index(cols["period"])
-        elif not isinstance(frame.index, (pd.PeriodIndex, pd.DatetimeIndex)):
+            labels = frame[cols["period"]]
+            frame = frame.drop(columns=[cols["period"]])
+        elif isinstance(frame.index, (pd.PeriodIndex, pd.DatetimeIndex)):
+            labels = pd.Series(frame.index)
+        else:
             raise HistoryError(
                 Problem(
                     "the history has no 'period' column.",
@@ -611,8 +614,11 @@ def load_history(
                 ),
                 file=file,
             )
-        rows = pd.Series(range(row_offset, row_offset + len(frame)), index=frame.index)
-        periods = _parse_periods(pd.Series(frame.index, index=frame.index), rows, freq, add)
+        # positional rows throughout: period labels may repeat (reported below)
+        frame = frame.reset_index(drop=True)
+        labels = labels.reset_index(drop=True)
+        rows = pd.Series(range(row_offset, row_offset + len(frame)))
+        periods = _parse_periods(labels, rows, freq, add)
         data = {}
         for col in frame.columns:
             data[str(col).strip()] = _numeric(frame[col], str(col), rows, add).to_numpy()
@@ -715,6 +721,9 @@ def _read_history_frame(source: str | Path | pd.DataFrame) -> tuple[str | None, 
     try:
         if kind == "csv":
             frame = pd.read_csv(p, dtype=str, keep_default_na=True, skipinitialspace=True)
+            if not isinstance(frame.index, pd.RangeIndex):  # pandas made extra cells an index
+                _raise_ragged_row(p, file)
+                frame = frame.reset_index()
         else:
             frame = pd.read_excel(p, dtype=object)
     except pd.errors.EmptyDataError:
@@ -722,15 +731,37 @@ def _read_history_frame(source: str | Path | pd.DataFrame) -> tuple[str | None, 
             Problem("the file is empty.", fix="add a header row and data.", file=file), file=file
         ) from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        if kind == "csv" and isinstance(exc, pd.errors.ParserError):
+            _raise_ragged_row(p, file)
         raise HistoryError(
             Problem(
-                f"cannot read the file: {exc}.",
+                f"cannot read the file: {str(exc).strip()}.",
                 fix="save it as comma-separated UTF-8 text.",
                 file=file,
             ),
             file=file,
         ) from None
     return file, frame, 2  # row 1 is the header in CSV and Excel
+
+
+def _raise_ragged_row(path: Path, file: str) -> None:
+    """Raise a located error for the first row with more cells than the header, if any."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        rows = csv.reader(handle)
+        width = len(next(rows, []))
+        for line, row in enumerate(rows, start=2):
+            if len(row) > width:
+                raise HistoryError(
+                    Problem(
+                        f"the row has {len(row)} cells but the header has {width}.",
+                        fix="remove the extra commas, or quote values that contain a comma.",
+                        file=file,
+                        row=line,
+                    ),
+                    file=file,
+                )
 
 
 def _numeric(

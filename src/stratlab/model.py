@@ -531,6 +531,7 @@ class _Checker:
             if (
                 isinstance(value, bool)
                 or not isinstance(value, (int, float))
+                or not math.isfinite(value)
                 or float(value) != int(value)
             ):
                 self.add(path, f"must be a whole number, got {_describe(value)}.")
