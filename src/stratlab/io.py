@@ -504,6 +504,10 @@ def _flatten(item: Mapping[str, Any]) -> dict[str, Any]:
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
 _QUARTER_REV = re.compile(r"^\s*[Qq]([1-4])\s*[- ]?\s*(\d{4})\s*$")
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+# dates: 2025-07-31 (optionally with a time), 2025/07/31, 31/07/2025, 31.07.2025
+_DATE = re.compile(
+    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T].*)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})\s*$"
+)
 HISTORY_SUFFIXES = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel"}
 
 
@@ -841,6 +845,8 @@ def _parse_one(value: Any, unit: str) -> Any:
     m = _MONTH.match(s)
     if m and 1 <= int(m.group(2)) <= 12:
         return pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M")
+    if not _DATE.match(s):
+        return None  # e.g. "24Q4": pandas would guess a year; a period must be unambiguous
     try:
         ts = pd.Timestamp(s)
     except (ValueError, TypeError):
