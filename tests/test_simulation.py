@@ -209,3 +209,24 @@ def test_bad_inputs(example):
     res = simulate(model, samples=10, seed=1, elapsed=0.5)
     with pytest.raises(InputError, match="did you mean 'growth'"):
         res.samples("grwth")
+
+
+def test_p_green_counts_a_score_exactly_at_the_threshold():
+    # 7 in 0..10 scores exactly 0.7 = green (score() says green); 6.9 scores 0.69 (amber).
+    # Samples are stored as float32, where 0.7 is 0.69999999: p_green must still be 1.
+    d = {
+        "stratlab": 1,
+        "name": "G",
+        "objectives": [{"id": "o", "name": "O", "perspective": "financial"}],
+        "measures": [
+            {"id": "m", "name": "M", "objective": "o", "baseline": 0, "target": 10, "current": 7},
+            {"id": "n", "name": "N", "objective": "o", "baseline": 0, "target": 10,
+             "current": 6.9, "thresholds": {"green": 0.7, "amber": 0.4}},
+        ],
+    }  # fmt: skip
+    det = score(d).set_index("id")
+    assert det.loc["m", "status"] == "green" and det.loc["n", "status"] == "amber"
+    s = simulate(d, samples=50, seed=1, elapsed=0.5, spread=0).summary().set_index("id")
+    assert s.loc["m", "p_green"] == 1.0
+    assert s.loc["n", "p_green"] == 0.0
+    assert s.loc["o", "p_green"] == 0.0  # (0.7 + 0.69) / 2 < 0.7

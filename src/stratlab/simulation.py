@@ -380,10 +380,13 @@ class SimulationResult:
         step = max(1, 2**24 // max(1, self.n_samples))  # ≤ 128 MiB of float64 at a time
         for start in range(0, ok.size, step):
             cols = ok[start : start + step]
-            block = self._scores[cols].astype(float)
+            stored = self._scores[cols]
+            block = stored.astype(float)
             mean[cols] = block.mean(axis=1)
             pct[:, cols] = np.percentile(block, [5, 50, 95], axis=1)
-            p_green[cols] = (block >= green[cols, None] - 1e-12).mean(axis=1)
+            # samples are stored as float32: compare at that precision, so a score exactly
+            # at the threshold (0.7 → 0.69999999 in float32) counts as green, as in score()
+            p_green[cols] = (stored >= green[cols, None].astype(np.float32)).mean(axis=1)
         return pd.DataFrame(
             {
                 "id": nodes.ids,
