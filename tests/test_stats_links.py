@@ -123,6 +123,21 @@ def test_contradicted_and_untestable(independent) -> None:  # type: ignore[no-un
     assert short["reason"].str.contains("min_periods").all()
 
 
+def test_zero_coefficient_driver_has_no_expected_sign() -> None:
+    # the model accepts coefficient: 0 (no effect); a strong positive r must not be
+    # reported as "expected negative r"
+    from stratlab.model import load_model
+
+    spec, history = _independent()
+    spec["links"][-1]["coefficient"] = 0.0  # type: ignore[index]
+    res = check_links(load_model(spec), history).set_index(["source", "target"])
+    row = res.loc[("promo", "sales")]
+    assert row["r"] > 0.5 and row["q_value"] <= 0.05
+    assert row["verdict"] == "contradicted"
+    assert "expected negative" not in row["reason"]
+    assert "coefficient 0 states no effect" in row["reason"]
+
+
 def test_thresholds_are_overridable(independent) -> None:  # type: ignore[no-untyped-def]
     model, history = independent
     strict = check_links(model, history, min_r=0.95).set_index(["source", "target"])

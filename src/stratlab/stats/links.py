@@ -26,7 +26,8 @@ inverse link expects a negative r) or coefficient (drivers).
 At that lag:
 
 * ``supported``: ``q_value <= alpha``, ``|r| >= min_r`` and r has the expected sign;
-* ``contradicted``: ``q_value <= alpha``, ``|r| >= min_r`` and r has the wrong sign;
+* ``contradicted``: ``q_value <= alpha``, ``|r| >= min_r`` and r has the wrong sign
+  (or any sign, for a driver whose coefficient is 0: it states no effect);
 * ``weak``: testable but not significant or ``|r| < min_r`` (the reason says which);
 * ``untestable``: no lag has ``min_periods`` pairwise-complete observations,
   or a series is constant or has no evidence.
@@ -264,7 +265,11 @@ def check_links(
             )
         elif significant:
             verdict = "contradicted"
-            reason = f"significant with the wrong sign (expected {'positive' if sign > 0 else 'negative'} r)"
+            if sign == 0:  # a driver coefficient of 0 states no effect at all
+                reason = f"significant r={r:.3f}, but the coefficient 0 states no effect"
+            else:
+                expected = "positive" if sign > 0 else "negative"
+                reason = f"significant with the wrong sign (expected {expected} r)"
         else:
             verdict = "weak"
             if q > alpha:
