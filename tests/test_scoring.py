@@ -200,6 +200,27 @@ def test_score_now_uses_current_values_and_lagged_history(mini_path: Path) -> No
     assert gap["wait_min"] == pytest.approx((9 - 7) / 5)  # latest value at or before the period
 
 
+def test_lagged_cause_is_the_score_as_of_that_period(mini_path: Path) -> None:
+    # wait_min has a gap in 2024Q3. score(period="2024Q3") carries 7 forward, so the lagged
+    # link loyalty -> growth (lag 1) must read that loyalty at 2024Q4, not one rolled up
+    # without wait_min. Hand computation:
+    hist = history_frame()
+    hist.loc[pd.Period("2024Q2", "Q"), "training_hours"] = 10.0
+    skills_q2 = 10 / 20
+    speed_q3 = ((9 - 7) / 5 + 0.5 * skills_q2) / 1.5  # wait_min 7 carried forward
+    loyalty_q3 = ((30 - 20) / 25 + 0.4 * speed_q3) / 1.4
+    growth_q4 = (5 / 8 + 0.6 * loyalty_q3) / 1.6  # revenue_growth: current 5 counts now
+    at_q3 = by_id(score(mini_path, hist, period="2024Q3"))
+    assert at_q3["loyalty"] == pytest.approx(loyalty_q3, abs=1e-12)
+    now = by_id(score(mini_path, hist))
+    assert now["growth"] == pytest.approx(growth_q4, abs=1e-12)
+    # the what-if starts from the same state
+    from stratlab import whatif
+
+    before = whatif(mini_path, {}, hist).to_frame().set_index("id")["score_before"]
+    assert before["growth"] == pytest.approx(growth_q4, abs=1e-12)
+
+
 def test_bad_periods(mini_path: Path) -> None:
     with pytest.raises(
         InputError, match=r"period 2030Q1 is outside the history \(2024Q1 to 2024Q4\)"

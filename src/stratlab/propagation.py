@@ -367,7 +367,8 @@ def _baseline(model: Model, history: Any, period: Any) -> _Baseline:
     past = None
     lagged = None
     if hist is not None and at is not None and any(lag > 0 for lag in compiled.links):
-        sh = _objective_history(model, hist.loc[:at])
+        # each earlier period as score() sees it: the latest value at or before it
+        sh = _objective_history(model, hist.loc[:at].ffill())
         past = sh[:-1]
         n = len(compiled.objectives)
         lagged = {

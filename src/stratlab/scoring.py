@@ -258,8 +258,10 @@ def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFram
     history : DataFrame or path, optional
         KPI history (see :func:`stratlab.load_history`).  Measures without a
         ``current`` value take their latest value in the history; lagged links
-        read their cause from the scored history.  Without a history lagged
-        links are read in the steady state (the cause's current score).
+        read their cause from the scored history (each earlier period scored as
+        ``score(period=...)`` scores it: the latest value at or before it, no
+        ``current``).  Without a history lagged links are read in the steady
+        state (the cause's current score).
     period : str or Period, optional
         Score as of this period of the history (default: the latest).  The
         model's ``current`` values describe the latest period and take
@@ -298,7 +300,8 @@ def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFram
         and any(lag > 0 for lag in compiled.links)
         and at is not None
     ):
-        sh = _objective_history(model, hist.loc[:at])
+        # each earlier period as score() sees it: the latest value at or before it
+        sh = _objective_history(model, hist.loc[:at].ffill())
         lagged = {
             lag: sh[-1 - lag] if len(sh) > lag else np.full(len(compiled.objectives), np.nan)
             for lag in compiled.links
