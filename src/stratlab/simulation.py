@@ -29,9 +29,11 @@ Key results
 
     (κ = 21 at the start of a quarter with c = 0.5, about 2 100 at its end).
 Link weights
-    A link written ``weight: [lo, hi]`` is drawn from the Beta-PERT
-    distribution on ``[lo, hi]`` with its mode at the midpoint (``Beta(3, 3)``
-    scaled), the range shrunk about the midpoint by ``spread``.
+    A link written ``weight: [lo, hi]`` (or a point ``weight`` with a
+    ``weight_range``) is drawn from ``Beta(3, 3)`` scaled to the range, each
+    side's distance from the point weight (the midpoint for ``[lo, hi]``)
+    scaled by ``spread``; the draws centre on the midpoint of that range, so
+    with an asymmetric ``weight_range`` their mean is not the point weight.
 
 ``spread = 0`` turns every input into its mean (a deterministic run).
 Samples are drawn in fixed blocks of :data:`BLOCK` samples, each block from its
