@@ -257,3 +257,38 @@ def test_bad_options(independent, func, kwargs, match) -> None:  # type: ignore[
     model, history = independent
     with pytest.raises(InputError, match=match):
         func(model, history, **kwargs)
+
+
+def test_diff_evidence_ignores_measures_missing_in_either_period() -> None:
+    """A measure missing in one period must not put a jump into its objective's changes."""
+    from stratlab.model import build_model
+    from stratlab.stats.links import evidence_for_tests, objective_evidence
+
+    model = build_model(
+        {
+            "stratlab": 1,
+            "name": "gaps",
+            "period": "month",
+            "objectives": [{"id": "b", "name": "B", "perspective": "process"}],
+            "measures": [
+                {"id": "hi", "name": "High", "objective": "b", "baseline": 0, "target": 100},
+                {"id": "lo", "name": "Low", "objective": "b", "baseline": 0, "target": 100},
+            ],
+        }
+    )
+    rng = np.random.default_rng(0)
+    signal = np.cumsum(rng.normal(0, 1, 24))
+    hist = pd.DataFrame(
+        {"hi": 90 + signal, "lo": 10 + signal},
+        index=pd.period_range("2024-01", periods=24, freq="M", name="period"),
+    )
+    hist.iloc[5::6, 1] = np.nan  # "lo" missing every sixth month
+    got = evidence_for_tests(model, hist, "diff")["b"].to_numpy()
+    # independent: both measures move by the same signal change, so every objective
+    # change is exactly the score change of the signal, wherever at least one
+    # measure is present in both periods
+    expected = np.r_[np.nan, np.diff(signal) / 100]
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    # the naive diff of the mean jumps by ±0.4 around each gap
+    naive = objective_evidence(model, hist)["b"].diff().to_numpy()
+    assert np.nanmax(np.abs(naive - expected)) > 0.35

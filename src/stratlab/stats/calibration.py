@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from stratlab.stats._common import TRANSFORMS, check_choice, check_int, transform_frame
-from stratlab.stats.links import load_inputs, objective_evidence
+from stratlab.stats.links import evidence_for_tests, load_inputs
 
 __all__ = ["CALIBRATION_COLUMNS", "CalibrationResult", "calibrate"]
 
@@ -117,7 +117,7 @@ class CalibrationResult:
     def _fit(self) -> pd.DataFrame:
         rng = np.random.default_rng(self.seed)
         model = self.prior
-        evidence = transform_frame(objective_evidence(model, self.history), self.transform)
+        evidence = evidence_for_tests(model, self.history, self.transform)
         values = transform_frame(
             self.history.reindex(columns=[m.id for m in model.measures]), self.transform
         )

@@ -140,6 +140,14 @@ def correlate(
     data = prepare(history, transform=transform, columns=columns, where=where)
     if transform == "none":
         warn_nonstationary(data, where=where)
+    return correlate_transformed(data, method=method, max_lag=lag_max, min_periods=minp)
+
+
+def correlate_transformed(
+    data: pd.DataFrame, *, method: str, max_lag: int, min_periods: int
+) -> pd.DataFrame:
+    """:func:`correlate` on already-transformed, validated data (same rows and columns)."""
+    lag_max, minp = max_lag, min_periods
     names = [str(c) for c in data.columns]
     a = _trim(data.to_numpy(dtype=float))
     p = a.shape[1]

@@ -51,7 +51,11 @@ from stratlab.stats._common import (
     check_int,
     transform_frame,
 )
-from stratlab.stats.correlation import DEFAULT_MIN_PERIODS, correlate, correlate_pairs
+from stratlab.stats.correlation import (
+    DEFAULT_MIN_PERIODS,
+    correlate_pairs,
+    correlate_transformed,
+)
 from stratlab.stats.granger import granger_table
 
 __all__ = ["LINK_COLUMNS", "SUGGEST_COLUMNS", "check_links", "objective_evidence", "suggest_links"]
@@ -117,7 +121,31 @@ def objective_evidence(model: Any, history: Any) -> pd.DataFrame:
     from stratlab.scoring import score_history
 
     model, wide = load_inputs(model, history)
+    return _weighted_by_objective(model, score_history(model, wide, rollup=False))
+
+
+def evidence_for_tests(model: Any, wide: pd.DataFrame, transform: str) -> pd.DataFrame:
+    """Objective evidence on the scale the link tests use.
+
+    For ``diff``, an objective's change is the weighted mean of the changes of
+    its measures that have a value in *both* periods, so a measure that is
+    missing in one period (or starts later) does not put a false jump into the
+    objective's series.  The other transforms apply to the evidence levels of
+    :func:`objective_evidence`.
+    """
+    from stratlab.scoring import score_history
+
     scores = score_history(model, wide, rollup=False)
+    if transform == "diff":
+        return _weighted_by_objective(model, transform_frame(scores, "diff"))
+    return transform_frame(_weighted_by_objective(model, scores), transform)
+
+
+def _weighted_by_objective(model: Any, scores: pd.DataFrame) -> pd.DataFrame:
+    """Weighted mean, per period, of each objective's measure columns that have a value.
+
+    An objective without measures keeps its own column of ``scores``.
+    """
     out = {}
     for obj in model.objectives:
         measures = [m for m in model.measures if m.objective == obj.id]
@@ -207,11 +235,12 @@ def check_links(
     links = list(model.links)
     if not links:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in LINK_COLUMNS})
-    evidence = objective_evidence(model, wide)
     measure_ids = [m.id for m in model.measures]
     values = wide.reindex(columns=measure_ids)
-    raw = pd.concat([evidence, values], axis=1)
-    data = transform_frame(raw, transform)
+    raw = pd.concat([objective_evidence(model, wide), values], axis=1)  # levels, for reasons
+    data = pd.concat(
+        [evidence_for_tests(model, wide, transform), transform_frame(values, transform)], axis=1
+    )
 
     triples: list[tuple[str, str, int]] = []
     owner: list[int] = []
@@ -360,9 +389,12 @@ def suggest_links(
     model, wide = load_inputs(model, history)
     if max_lag is None:
         max_lag = max((int(lk.lag) for lk in model.objective_links), default=0) + 2
-    evidence = objective_evidence(model, wide)
-    table = correlate(
-        evidence, method=method, transform=transform, max_lag=max_lag, min_periods=min_periods
+    table = correlate_transformed(
+        evidence_for_tests(model, wide, transform),
+        method=method,
+        max_lag=max_lag,
+        min_periods=check_int(min_periods, "min_periods", where, minimum=3, allow_none=True)
+        or DEFAULT_MIN_PERIODS,
     )
     level = {p.id: i for i, p in enumerate(model.perspectives)}
     persp = {o.id: o.perspective for o in model.objectives}
