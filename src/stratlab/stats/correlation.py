@@ -108,7 +108,7 @@ def correlate(
         target in column order); lags ≥ 1 list both directions; no self pairs.
     min_periods : int, optional
         Fewest pairwise-complete observations for a result (default 4, the
-        smallest n with a finite Fisher-z interval; at least 3).
+        smallest n with a finite Pearson/Spearman Fisher-z interval; at least 3).
     columns : list of str, optional
         Restrict to these KPI ids (in this order).
 

@@ -367,8 +367,8 @@ def suggest_links(
     are dropped, and so, unless ``include_indirect``, are pairs the map already
     connects through a path of links (either way). A lag-0 pair is oriented
     from the lower perspective to the higher. Of each remaining unordered
-    pair, the row with the largest |r| is kept if ``q_value <= alpha`` and
-    ``|r| >= min_r``.
+    pair, the rows with ``q_value <= alpha`` and ``|r| >= min_r`` are kept and,
+    of those, the one with the largest |r|.
 
     Returns
     -------

@@ -71,7 +71,8 @@ def partial_correlate(
     Raises
     ------
     InputError
-        Unknown option, unknown or overlapping ids, fewer than two columns to pair.
+        Unknown option, unknown ids, fewer than two columns to pair (a covariate
+        also listed in ``columns`` is controlled for, not paired).
     """
     where = "partial_correlate"
     method = check_choice(method, ("pearson", "spearman"), "method", where)
