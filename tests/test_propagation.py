@@ -353,8 +353,11 @@ def test_total_effects_example_by_lag_sums():
     te = total_effects(model).set_index(["input", "objective"])["effect"]
     bl = total_effects(model, by_lag=True)
     sums = bl.groupby(["input", "objective"])["effect"].sum()
-    common = te.index.intersection(sums.index)
-    np.testing.assert_allclose(sums[common], te[common], atol=1e-9)
+    # every non-negligible total effect is split over lags, and the lags add up to it
+    both = te.index.union(sums.index)
+    np.testing.assert_allclose(
+        sums.reindex(both, fill_value=0.0), te.reindex(both, fill_value=0.0), atol=1e-9
+    )
     assert bl["lag"].max() >= 2
 
 
@@ -368,7 +371,6 @@ def test_sensitivity_ranked_and_linear():
         assert len(grp) <= 4
         sw = grp["swing"].abs().to_numpy()
         assert (np.diff(sw) <= 1e-15).all()
-    np.testing.assert_allclose(sens["high"] - sens["low"], sens["swing"])
     # the top input of growth agrees with a what-if on its score (no clipping, no drivers)
     s = score(model, history).set_index("id")
     g = sens[sens["objective"] == "growth"].iloc[0]
