@@ -105,6 +105,34 @@ def test_weight_uncertainty_is_the_same_rollup():
     assert plain._weights.shape == (0, 100)
 
 
+def test_uncertain_weight_is_beta_pert_with_its_mode_at_the_point_weight():
+    from scipy import stats
+
+    d = make_random_map(seed=4)
+    link = next(lk for lk in d["links"] if "weight" in lk and not isinstance(lk["weight"], list))
+    w = abs(float(link["weight"]))
+    sign = 1.0 if float(link["weight"]) > 0 else -1.0
+    lo, hi = sorted([sign * 0.9 * w, sign * 2.0 * w])
+    point = sign * w
+    link["weight"], link["weight_range"] = point, [lo, hi]
+    model = load_model(d)
+    res = simulate(model, samples=4000, seed=11, elapsed=0.6)
+    ranged = [lk for lk in model.objective_links if lk.weight_range]
+    draws = res._weights[
+        next(
+            i
+            for i, lk in enumerate(ranged)
+            if lk.source == link["from"] and lk.target == link["to"]
+        )
+    ]
+    # independent reference: the PERT distribution on [lo, hi] with mode at the point weight
+    a = 1 + 4 * (point - lo) / (hi - lo)
+    b = 1 + 4 * (hi - point) / (hi - lo)
+    ks = stats.kstest((draws - lo) / (hi - lo), stats.beta(a, b).cdf)
+    assert ks.pvalue > 0.01
+    assert draws.mean() == pytest.approx((lo + 4 * point + hi) / 6, abs=0.01 * (hi - lo))
+
+
 def test_measure_outcomes_default_and_history_volatility(example):
     d = {
         "stratlab": 1,

@@ -30,10 +30,13 @@ Key results
     (κ = 21 at the start of a quarter with c = 0.5, about 2 100 at its end).
 Link weights
     A link written ``weight: [lo, hi]`` (or a point ``weight`` with a
-    ``weight_range``) is drawn from ``Beta(3, 3)`` scaled to the range, each
-    side's distance from the point weight (the midpoint for ``[lo, hi]``)
-    scaled by ``spread``; the draws centre on the midpoint of that range, so
-    with an asymmetric ``weight_range`` their mean is not the point weight.
+    ``weight_range``) is drawn from a Beta-PERT on the range with its mode at
+    the point weight ``m`` (the midpoint for ``[lo, hi]``)::
+
+        w = lo + (hi − lo)·Beta(1 + 4(m − lo)/(hi − lo), 1 + 4(hi − m)/(hi − lo))
+
+    (``Beta(3, 3)`` for a symmetric range; mean ``(lo + 4m + hi)/6``), each
+    side's distance from ``m`` scaled by ``spread``.
 
 ``spread = 0`` turns every input into its mean (a deterministic run).
 Samples are drawn in fixed blocks of :data:`BLOCK` samples, each block from its
@@ -90,6 +93,8 @@ class _Uncertain:
     denom: np.ndarray  # per link: base denominator of its effect
     active: np.ndarray  # per link: both ends have a score
     z: np.ndarray  # (I − B)⁻¹ E_R  (n × r)
+    pert_a: np.ndarray  # Beta-PERT shape parameters: mode at the point weight
+    pert_b: np.ndarray
 
 
 def _uncertain_links(model: Model, lin: _Linear, spread: float) -> _Uncertain | None:
@@ -110,7 +115,11 @@ def _uncertain_links(model: Model, lin: _Linear, spread: float) -> _Uncertain | 
     e_r[rows, np.arange(rows.size)] = 1.0
     z = lin.solver.solve(e_r)
     denom = np.where(active, lin.weight[eff], 1.0)
-    return _Uncertain(rows, pos, cause, mean_w, lo, hi, denom, active, z)
+    width = hi - lo
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = np.where(width > 0, (mean_w - lo) / width, 0.5)
+    pert_a, pert_b = 1.0 + 4.0 * rel, 1.0 + 4.0 * (1.0 - rel)
+    return _Uncertain(rows, pos, cause, mean_w, lo, hi, denom, active, z, pert_a, pert_b)
 
 
 def _woodbury(unc: _Uncertain, y0: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -259,7 +268,12 @@ def _draw_block(plan: _Plan, rng: np.random.Generator, size: int) -> tuple[np.nd
     """One block of draws, always in the same order: measures, key results, weights."""
     z = rng.standard_normal((plan.m_sd.size, size))
     grades = rng.beta(plan.k_alpha[:, None], plan.k_beta[:, None], size=(plan.k_alpha.size, size))
-    weights = rng.beta(3.0, 3.0, size=(plan.n_weights, size))
+    if plan.unc is None:
+        weights = np.empty((0, size))
+    else:
+        weights = rng.beta(
+            plan.unc.pert_a[:, None], plan.unc.pert_b[:, None], size=(plan.n_weights, size)
+        )
     return z, grades, weights
 
 
