@@ -1013,6 +1013,9 @@ def kpi_trends(
     )
     x = history.index.to_timestamp() if isinstance(history.index, pd.PeriodIndex) else history.index
     x_list = list(x)
+    traces: list[dict[str, Any]] = []
+    rows: list[int] = []
+    cols_of: list[int] = []
     for k, i in enumerate(ids):
         r, c = k // cols + 1, k % cols + 1
         item = model.get(i)
@@ -1028,41 +1031,48 @@ def kpi_trends(
             target, base = item.target, item.start
             tgt_name, base_name = "target", "start"
         series = history[i]
-        fig.add_scatter(
-            x=x_list,
-            y=series.to_numpy(dtype=float),
-            mode="lines",
-            line={"color": "#0072B2", "width": 1.8},
-            name=esc(item.name),
-            showlegend=False,
-            hovertemplate=f"{esc(item.name)}<br>%{{x|%Y-%m}}: %{{y}} {esc(item.unit)}<extra></extra>",
-            meta={"role": "kpi", "id": i},
-            row=r,
-            col=c,
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x_list,
+                "y": series.to_numpy(dtype=float),
+                "mode": "lines",
+                "line": {"color": "#0072B2", "width": 1.8},
+                "name": esc(item.name),
+                "showlegend": False,
+                "hovertemplate": f"{esc(item.name)}<br>%{{x|%Y-%m}}: %{{y}} {esc(item.unit)}<extra></extra>",
+                "meta": {"role": "kpi", "id": i},
+            }
         )
+        rows.append(r)
+        cols_of.append(c)
         for value, name, dash, role in (
             (target, tgt_name, "dash", "target"),
             (base, base_name, "dot", "baseline"),
         ):
             if value is None:
                 continue
-            fig.add_scatter(
-                x=[x_list[0], x_list[-1]],
-                y=[value, value],
-                mode="lines",
-                line={
-                    "color": STATUS_COLORS["green"] if role == "target" else "#777777",
-                    "dash": dash,
-                    "width": 1.2,
-                },
-                name=name,
-                legendgroup=role,
-                showlegend=k == 0,
-                hovertemplate=f"{name} {_fmt(value)} {esc(item.unit)}<extra></extra>",
-                meta={"role": role, "id": i},
-                row=r,
-                col=c,
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": [x_list[0], x_list[-1]],
+                    "y": [value, value],
+                    "mode": "lines",
+                    "line": {
+                        "color": STATUS_COLORS["green"] if role == "target" else "#777777",
+                        "dash": dash,
+                        "width": 1.2,
+                    },
+                    "name": name,
+                    "legendgroup": role,
+                    "showlegend": k == 0,
+                    "hovertemplate": f"{name} {_fmt(value)} {esc(item.unit)}<extra></extra>",
+                    "meta": {"role": role, "id": i},
+                }
             )
+            rows.append(r)
+            cols_of.append(c)
+    fig.add_traces(traces, rows=rows, cols=cols_of)
     _layout(fig, title, height=max(320, 230 * nrows + 80))
     fig.update_annotations(font_size=11)
     return fig
