@@ -722,6 +722,26 @@ def _status_bar_traces(
     return traces
 
 
+def _row_bars_figure(
+    traces: list[Any], title: str | None, *, xaxis: dict[str, Any], n_rows: int, left_margin: int
+) -> go.Figure:
+    """One labelled row per item, bars overlaid, legend below (scorecard, OKR progress)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(traces)
+    _layout(
+        fig,
+        title,
+        barmode="overlay",
+        xaxis=xaxis,
+        yaxis={"autorange": "reversed", "type": "category"},
+        height=max(300, 26 * n_rows + 120),
+        legend={"orientation": "h", "y": -0.08, "yanchor": "top"},
+    )
+    fig.update_layout(margin={"l": left_margin})
+    return fig
+
+
 def _unique_labels(names: list[str], ids: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     for n in names:
@@ -828,18 +848,13 @@ def scorecard(
             meta={"role": "target"},
         )
     )
-    fig = go.Figure(traces)
-    _layout(
-        fig,
+    return _row_bars_figure(
+        traces,
         title,
-        barmode="overlay",
         xaxis={"title": "attainment (0 = baseline, 1 = target)", "range": [0, cap * 1.18]},
-        yaxis={"autorange": "reversed", "type": "category"},
-        height=max(300, 26 * len(ids) + 120),
-        legend={"orientation": "h", "y": -0.08, "yanchor": "top"},
+        n_rows=len(ids),
+        left_margin=220,
     )
-    fig.update_layout(margin={"l": 220})
-    return fig
 
 
 def okr_progress(
@@ -916,17 +931,13 @@ def okr_progress(
             meta={"role": "confidence"},
         )
     )
-    fig = go.Figure(traces)
-    _layout(
-        fig,
+    fig = _row_bars_figure(
+        traces,
         title,
-        barmode="overlay",
         xaxis={"title": "grade (0 = start, 1 = target)", "range": [0, 1.3]},
-        yaxis={"autorange": "reversed", "type": "category"},
-        height=max(300, 26 * len(y) + 120),
-        legend={"orientation": "h", "y": -0.08, "yanchor": "top"},
+        n_rows=len(y),
+        left_margin=260,
     )
-    fig.update_layout(margin={"l": 260})
     fig.add_vline(x=model.thresholds.green, line={"dash": "dot", "color": STATUS_COLORS["green"]})
     return fig
 
