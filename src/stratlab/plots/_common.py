@@ -1,0 +1,169 @@
+"""Shared plotting helpers: palette, escaping, number formats, layout defaults."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import InputError, Problem
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from ..model import Model
+
+
+#: Marker symbol of each status (shape doubles the colour).
+STATUS_SYMBOLS: dict[str, str] = {
+    "green": "circle",
+    "amber": "diamond",
+    "red": "square",
+    "no data": "circle-open",
+}
+
+#: Link verdict colours (same CVD-safe family as the status palette).
+VERDICT_COLORS: dict[str, str] = {
+    "supported": "#009E73",
+    "weak": "#E69F00",
+    "contradicted": "#D55E00",
+    "untestable": "#999999",
+}
+VERDICT_DASH = {"supported": "solid", "weak": "dash", "contradicted": "solid", "untestable": "dot"}
+
+LINK_COLOR = "#4D4D4D"
+INVERSE_COLOR = "#CC79A7"  # Okabe–Ito reddish purple
+BAND_FILLS = ("#F2F2F2", "#FFFFFF")
+QUALITATIVE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
+_FONT = {"family": "Arial, Helvetica, sans-serif", "size": 12, "color": "#222222"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def esc(text: Any) -> str:
+    """HTML-escape user text for a plotly label or hover (``None`` → empty).
+
+    Quotes become numeric entities (``&#34;``, ``&#x27;``): plotly.js decodes
+    those in labels, but shows a named ``&quot;`` literally.
+    """
+    return "" if text is None else html.escape(str(text), quote=True).replace("&quot;", "&#34;")
+
+
+def fmt_num(x: Any, digits: int = 3) -> str:
+    from ..render import format_value
+
+    return format_value(x, digits=digits)
+
+
+def wrap_label(text: str, width: int = 18) -> str:
+    """Escape and wrap a label on word boundaries with ``<br>``."""
+    words = str(text).split()
+    lines: list[str] = []
+    line = ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+    if line:
+        lines.append(line)
+    return "<br>".join(esc(x) for x in lines)
+
+
+def apply_layout(fig: go.Figure, title: str | None, **extra: Any) -> None:
+    fig.update_layout(
+        title={"text": esc(title) if title else None, "x": 0.01, "xanchor": "left"},
+        template="plotly_white",
+        font=_FONT,
+        margin={"l": 60, "r": 20, "t": 60 if title else 30, "b": 40},
+        hoverlabel={"align": "left"},
+        **extra,
+    )
+
+
+def need_columns(frame: Any, columns: Sequence[str], where: str) -> pd.DataFrame:
+    import pandas as pd
+
+    if hasattr(frame, "to_frame") and not isinstance(frame, pd.DataFrame | pd.Series):
+        frame = frame.to_frame()
+    if not isinstance(frame, pd.DataFrame):
+        raise InputError(
+            Problem(
+                f"{where} needs a DataFrame, not {type(frame).__name__}.",
+                fix=f"pass a DataFrame with the columns {', '.join(columns)}.",
+            )
+        )
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            Problem(
+                f"{where}: the frame has no column {', '.join(map(repr, missing))}.",
+                fix=f"pass the frame returned by the matching stratlab function (columns {', '.join(columns)}).",
+            )
+        )
+    return frame
+
+
+def status_name(score: float, green: float, amber: float) -> str:
+    if score is None or not np.isfinite(score):
+        return "no data"
+    return "green" if score >= green else "amber" if score >= amber else "red"
+
+
+def scores_frame(model: Model, scores: Any, history: Any = None) -> pd.DataFrame:
+    """A score frame indexed by id with ``name, score, status`` (+ the rest when given).
+
+    Accepts the frame of :func:`stratlab.score`, a what-if frame (``after`` is
+    used as the score) or None (the model is scored).
+    """
+    import pandas as pd
+
+    if scores is None:
+        from ..scoring import score
+
+        frame = score(model, history)
+    else:
+        if hasattr(scores, "to_frame") and not isinstance(scores, pd.DataFrame):
+            scores = scores.to_frame()
+        if not isinstance(scores, pd.DataFrame) or "id" not in scores.columns:
+            raise InputError(
+                Problem(
+                    "scores must be the DataFrame of stratlab.score (or of whatif).",
+                    fix="pass stratlab.score(model, history), or leave scores out.",
+                )
+            )
+        frame = scores.copy()
+        if "score" not in frame.columns:
+            if "after" not in frame.columns:
+                raise InputError(
+                    Problem(
+                        "scores has neither a 'score' nor an 'after' column.",
+                        fix="pass stratlab.score(model, history) or a what-if frame.",
+                    )
+                )
+            frame["score"] = frame["after"]
+        if "status" not in frame.columns or "after" in frame.columns:
+            frame["status"] = [
+                status_name(s, *thresholds_of(model, i))
+                for i, s in zip(frame["id"], frame["score"], strict=True)
+            ]
+    return frame.set_index("id", drop=False)
+
+
+def thresholds_of(model: Model, node_id: str) -> tuple[float, float]:
+    th = model.status_thresholds(node_id) if node_id in model else model.thresholds
+    return th.green, th.amber
