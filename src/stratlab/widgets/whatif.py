@@ -1,104 +1,24 @@
-"""Live ipywidgets explorers: what-if, correlations, Monte Carlo.
-
-Every explorer is a plain Python object holding its controls (``.controls``),
-its current result (``.result``) and its figure (``.figure``), and displays as
-an ipywidgets box in a notebook.  They work headless (tests, scripts): set a
-control's ``.value`` and read the result.  ipywidgets and plotly are imported
-when an explorer is built, never at ``import stratlab``.
-"""
+"""The what-if explorer: controls per perspective and per link, live map, before/after table, scenarios."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import InputError, Problem
-from .model import load_model
+from ..errors import InputError, Problem
+from ..model import load_model
+from ._engine import LINK_PREFIX, TABLE_COLUMNS, Engine, link_key
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .model import Model
-
-__all__ = [
-    "CorrelationExplorer",
-    "SimulationExplorer",
-    "WhatIfExplorer",
-    "correlation_explorer",
-    "simulation_explorer",
-    "whatif_explorer",
-]
-
-_LINK_PREFIX = "link:"
-_TABLE_COLUMNS = ["id", "kind", "name", "before", "after", "delta", "score_after", "status"]
-_LINK_SEP = "->"
-
-
-def link_key(source: str, target: str) -> str:
-    """The ``controls`` key of a link-weight control: ``'link:source->target'`` (as in ``whatif``)."""
-    return f"{_LINK_PREFIX}{source}{_LINK_SEP}{target}"
-
-
-# --------------------------------------------------------------------------- engine
-
-
-class _Engine:
-    """Instant what-if for one model and history, through :func:`stratlab.propagation.whatif`.
-
-    The history is checked once and the thresholds and base leaf values are read
-    once; ``whatif`` caches its baseline on the model, so an update is one
-    ``whatif(...).to_frame()`` plus a status column.
-    """
-
-    def __init__(self, model: Model, history: Any) -> None:
-        from .propagation import whatif
-        from .scoring import _check_history
-
-        self._whatif = whatif
-        self.model = model
-        self.history = None if history is None else _check_history(model, history)
-        self.links = {link_key(lk.source, lk.target): lk for lk in model.objective_links}
-        base = self._frame({})
-        self.ids = base["id"].to_numpy()
-        th = [model.status_thresholds(i) for i in self.ids]
-        self.green = np.array([t.green for t in th], dtype=float)
-        self.amber = np.array([t.amber for t in th], dtype=float)
-        self.leaf = (base["kind"].isin(["measure", "key_result"])).to_numpy()
-        before = base.set_index("id")["before"]
-        self.m_values = before.reindex([m.id for m in model.measures]).to_numpy(dtype=float)
-        self.k_values = before.reindex([k.id for k in model.key_results]).to_numpy(dtype=float)
-
-    def _frame(self, changes: Mapping[str, float], view: str = "now") -> pd.DataFrame:
-        result = self._whatif(self.model, dict(changes), self.history, horizon=0)
-        return result.long_run.copy() if view == "long run" else result.to_frame()
-
-    def run(
-        self, changes: Mapping[str, float], view: str = "long run"
-    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(what-if frame with a ``status`` column, after-score frame for the map)."""
-        import pandas as pd
-
-        from .scoring import status_of
-
-        frame = self._frame(changes, view)
-        after = frame["score_after"].to_numpy(dtype=float)
-        status = status_of(after, self.green, self.amber)
-        frame["status"] = status
-        scores = pd.DataFrame(
-            {
-                "id": self.ids,
-                "score": after,
-                "status": status,
-                "value": np.where(self.leaf, frame["after"].to_numpy(dtype=float), np.nan),
-            }
-        )
-        return frame, scores
+    from ..model import Model
 
 
 # --------------------------------------------------------------------------- what-if explorer
@@ -148,10 +68,10 @@ class WhatIfExplorer:
                 )
             )
 
-        from . import plots
+        from .. import plots
 
         self.model = model
-        self._engine = _Engine(model, history)
+        self._engine = Engine(model, history)
         self._hold = 0
         self._dirty = False
         self.scenarios: dict[str, dict[str, float]] = {}
@@ -356,8 +276,8 @@ class WhatIfExplorer:
         }
 
     def _split(self, changes: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
-        values = {k: v for k, v in changes.items() if not k.startswith(_LINK_PREFIX)}
-        weights = {k: v for k, v in changes.items() if k.startswith(_LINK_PREFIX)}
+        values = {k: v for k, v in changes.items() if not k.startswith(LINK_PREFIX)}
+        weights = {k: v for k, v in changes.items() if k.startswith(LINK_PREFIX)}
         return values, weights
 
     def _model_with_weights(self, weights: Mapping[str, float]) -> Model:
@@ -372,7 +292,7 @@ class WhatIfExplorer:
         return dataclasses.replace(self.model, links=links)
 
     def _update(self) -> None:
-        from . import plots
+        from .. import plots
 
         changes = self.changes()
         _values, weights = self._split(changes)
@@ -386,14 +306,14 @@ class WhatIfExplorer:
             self._show_static()
 
     def _render_table(self) -> None:
-        from .render import table_html
+        from ..render import table_html
 
         res = self.result
         moved = res[(res["score_delta"].abs() > 1e-9) | res["id"].isin(list(self.changes()))]
         if moved.empty:
             self.table.value = table_html(
                 res[res["kind"].isin(["perspective", "objective"])],
-                columns=_TABLE_COLUMNS,
+                columns=TABLE_COLUMNS,
                 title="Before → after",
                 notes=["Move a control to see its effect up the map."],
                 max_rows=12,
@@ -476,7 +396,7 @@ class WhatIfExplorer:
         return base[base["kind"].isin(list(kinds))].reset_index(drop=True)
 
     def _compare_html(self) -> str:
-        from .render import table_html
+        from ..render import table_html
 
         if not self.scenarios:
             return ""
@@ -561,371 +481,3 @@ def whatif_explorer(model: Any, history: Any = None, *, view: str = "long run") 
         ``.compare()``, ``.export_scenario()``.  Displays as a widget.
     """
     return WhatIfExplorer(load_model(model), history, view=view)
-
-
-# --------------------------------------------------------------------------- correlations
-
-
-class CorrelationExplorer:
-    """Pick a pair of KPIs and a lag: scatter of the transformed series, r, p and q.
-
-    Attributes
-    ----------
-    controls : dict
-        ``source`` and ``target`` (Dropdown), ``lag`` (IntSlider).
-    result : dict
-        The correlation row of the pair at the lag: ``source, target, lag, n, r,
-        ci_low, ci_high, p_value, q_value``.
-    figure : FigureWidget
-        Scatter of source[t − lag] against target[t] (transformed).
-    """
-
-    def __init__(
-        self,
-        history: pd.DataFrame,
-        corr: pd.DataFrame,
-        transformed: pd.DataFrame,
-        names: Mapping[str, str],
-    ) -> None:
-        import ipywidgets as w
-        import plotly.graph_objects as go
-
-        self.history = history
-        self.corr = corr
-        self._t = transformed
-        self._names = dict(names)
-        self._rows = {(r["source"], r["target"], int(r["lag"])): r for r in corr.to_dict("records")}
-        cols = list(transformed.columns)
-        options = [(self._names.get(c, c), c) for c in cols]
-        max_lag = int(corr["lag"].max()) if len(corr) else 0
-        first = corr.dropna(subset=["r"]).sort_values("q_value").head(1)
-        src = first["source"].iloc[0] if len(first) else cols[0]
-        tgt = first["target"].iloc[0] if len(first) else cols[min(1, len(cols) - 1)]
-        lag = int(first["lag"].iloc[0]) if len(first) else 0
-        self.controls = {
-            "source": w.Dropdown(options=options, value=src, description="source (leads)"),
-            "target": w.Dropdown(options=options, value=tgt, description="target"),
-            "lag": w.IntSlider(value=lag, min=0, max=max_lag, description="lag"),
-        }
-        self.figure = go.FigureWidget(
-            go.Scatter(
-                x=[],
-                y=[],
-                mode="markers",
-                marker={"color": "#0072B2", "size": 8, "opacity": 0.75},
-                hoverinfo="text",
-            )
-        )
-        self.figure.update_layout(template="plotly_white", height=380, margin={"t": 50})
-        self.stats = w.HTML()
-        self.result: dict[str, Any] = {}
-        self._update()
-        for c in self.controls.values():
-            c.observe(lambda _ch: self._update(), names="value")
-        self.widget = w.VBox(
-            [w.HBox(list(self.controls.values())), w.HBox([self.figure, self.stats])]
-        )
-
-    def _row(self, s: str, t: str, lag: int) -> dict[str, Any]:
-        row = self._rows.get((s, t, lag))
-        if row is None and lag == 0:
-            rev = self._rows.get((t, s, 0))
-            if rev is not None:
-                row = {**rev, "source": s, "target": t}
-        if row is None:
-            return {
-                "source": s,
-                "target": t,
-                "lag": lag,
-                "n": 0,
-                "r": np.nan,
-                "ci_low": np.nan,
-                "ci_high": np.nan,
-                "p_value": np.nan,
-                "q_value": np.nan,
-                "reason": "same series" if s == t else "not tested",
-            }
-        return row
-
-    def _update(self) -> None:
-        import pandas as pd
-
-        from .plots import esc
-        from .render import table_html
-
-        s, t = self.controls["source"].value, self.controls["target"].value
-        lag = int(self.controls["lag"].value)
-        x = self._t[s].shift(lag)
-        y = self._t[t]
-        ok = x.notna() & y.notna()
-        periods = [str(p) for p in self._t.index[ok]]
-        self.result = self._row(s, t, lag)
-        sn, tn = self._names.get(s, s), self._names.get(t, t)
-        with self.figure.batch_update():
-            tr = self.figure.data[0]
-            tr.x = x[ok].to_numpy()
-            tr.y = y[ok].to_numpy()
-            tr.hovertext = [f"{p}" for p in periods]
-            self.figure.layout.title = f"{esc(sn)} (t − {lag}) vs {esc(tn)} (t)"
-            self.figure.layout.xaxis.title = esc(sn)
-            self.figure.layout.yaxis.title = esc(tn)
-        keys = ["n", "r", "ci_low", "ci_high", "p_value", "q_value"]
-        self.stats.value = table_html(
-            pd.DataFrame({"statistic": keys, "value": [self.result.get(k) for k in keys]}),
-            title=f"lag {lag}",
-            notes=[str(self.result["reason"])]
-            if isinstance(self.result.get("reason"), str)
-            else [],
-            status_column=None,
-        )
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-
-def correlation_explorer(
-    history: Any,
-    *,
-    model: Any = None,
-    corr: pd.DataFrame | None = None,
-    max_lag: int = 4,
-    method: str = "pearson",
-    transform: str = "diff",
-    columns: list[str] | None = None,
-) -> CorrelationExplorer:
-    """Pick a KPI pair and a lag; see the scatter and r, p and q.
-
-    Parameters
-    ----------
-    history : DataFrame or path
-    model : Model, optional
-        For display names.
-    corr : DataFrame, optional
-        A :func:`stratlab.stats.correlate` result (else computed with
-        ``max_lag``, ``method``, ``transform``, ``columns``).
-
-    Returns
-    -------
-    CorrelationExplorer
-    """
-    from .stats import correlate
-    from .stats._common import as_wide, transform_frame
-
-    wide = as_wide(history, where="correlation_explorer")
-    if columns is not None:
-        wide = wide[list(columns)]
-    if corr is None:
-        corr = correlate(wide, method=method, transform=transform, max_lag=max_lag)
-    names: dict[str, str] = {}
-    if model is not None:
-        m = load_model(model)
-        names = {c: m.get(c).name for c in wide.columns if c in m}
-    if wide.shape[1] < 2:
-        raise InputError(
-            Problem(
-                "correlation_explorer needs at least two KPI columns.",
-                fix="pass a history with two or more measures.",
-            )
-        )
-    return CorrelationExplorer(wide, corr, transform_frame(wide, transform), names)
-
-
-# --------------------------------------------------------------------------- Monte Carlo
-
-
-class SimulationExplorer:
-    """Monte Carlo controls: samples, a shift of every key result's confidence, a node, a horizon.
-
-    Attributes
-    ----------
-    controls : dict
-        ``samples`` (IntSlider), ``confidence_shift`` (FloatSlider, added to every
-        key result's confidence, clipped to [0, 1]), ``node`` (Dropdown),
-        ``horizon`` (IntSlider, periods of the fan chart).
-    result : SimulationResult
-        The one-period-ahead run (``.summary()``, ``.samples(id)``).
-    fan : DataFrame
-        ``id, step, p05, p25, p50, p75, p95`` of the chosen node for steps 1..horizon.
-    figure : FigureWidget
-        Distribution of the chosen node's attainment with the green line.
-    fan_figure : FigureWidget
-        The fan chart of the chosen node over the horizon.
-    """
-
-    def __init__(
-        self,
-        model: Model,
-        history: Any,
-        *,
-        simulate: Callable[..., Any],
-        seed: int | None,
-        samples: int,
-        horizon: int,
-        options: Mapping[str, Any],
-    ) -> None:
-        import ipywidgets as w
-        import plotly.graph_objects as go
-
-        self.model = model
-        self.history = history
-        self._simulate = simulate
-        self._options = dict(options)
-        self.seed = seed
-        options_ = [(f"{o.name}", o.id) for o in model.objectives]
-        options_ += [(f"[perspective] {p.name}", p.id) for p in model.perspectives]
-        self.controls = {
-            "samples": w.IntSlider(
-                value=samples,
-                min=100,
-                max=max(20000, samples),
-                step=100,
-                description="samples",
-                continuous_update=False,
-            ),
-            "confidence_shift": w.FloatSlider(
-                value=0.0,
-                min=-0.5,
-                max=0.5,
-                step=0.05,
-                description="confidence ±",
-                continuous_update=False,
-            ),
-            "node": w.Dropdown(options=options_, value=model.objectives[-1].id, description="node"),
-            "horizon": w.IntSlider(
-                value=horizon, min=1, max=24, description="horizon", continuous_update=False
-            ),
-        }
-        self.figure = go.FigureWidget()
-        self.fan_figure = go.FigureWidget()
-        self.summary_html = w.HTML()
-        self.result: Any = None
-        self.fan: pd.DataFrame | None = None
-        self._update()
-        for c in self.controls.values():
-            c.observe(lambda _ch: self._update(), names="value")
-        self.widget = w.VBox(
-            [
-                w.HBox(list(self.controls.values())[:2]),
-                w.HBox(list(self.controls.values())[2:]),
-                w.HBox([self.figure, self.fan_figure]),
-                self.summary_html,
-            ]
-        )
-
-    def shifted_model(self) -> Model:
-        """The model with every key result's confidence shifted by the control."""
-        shift = float(self.controls["confidence_shift"].value)
-        if shift == 0:
-            return self.model
-
-        def moved(c: float | None) -> float:
-            return float(np.clip((0.5 if c is None else c) + shift, 0.0, 1.0))
-
-        okrs = tuple(
-            dataclasses.replace(
-                o,
-                key_results=tuple(
-                    dataclasses.replace(kr, confidence=moved(kr.confidence)) for kr in o.key_results
-                ),
-            )
-            for o in self.model.okrs
-        )
-        return dataclasses.replace(self.model, okrs=okrs)
-
-    def _run(self, model: Model, n: int, horizon: int) -> Any:
-        return self._simulate(
-            model, self.history, samples=n, seed=self.seed, horizon=horizon, **self._options
-        )
-
-    def _update(self) -> None:
-        import pandas as pd
-
-        from . import plots
-        from .render import table_html
-
-        n = int(self.controls["samples"].value)
-        node = self.controls["node"].value
-        horizon = int(self.controls["horizon"].value)
-        model = self.shifted_model()
-        runs = [self._run(model, n, h) for h in range(1, horizon + 1)]
-        self.result = runs[0]
-        rows = []
-        for step, res in enumerate(runs, start=1):
-            q = np.nanpercentile(np.asarray(res.samples(node), dtype=float), [5, 25, 50, 75, 95])
-            rows.append((node, step, *q))
-        self.fan = pd.DataFrame(rows, columns=["id", "step", "p05", "p25", "p50", "p75", "p95"])
-        dist = plots.attainment_distribution(
-            {node: self.result.samples(node)}, model=self.model, green=self.model.thresholds.green
-        )
-        fan = plots.fan_chart(self.fan, model=self.model, title="Attainment over the horizon")
-        for target, new in ((self.figure, dist), (self.fan_figure, fan)):
-            with target.batch_update():
-                target.data = ()
-                target.add_traces(list(new.data))
-                target.layout = new.layout
-        summary = self.result.summary()
-        cols = [
-            c
-            for c in ("id", "kind", "name", "mean", "p05", "p50", "p95", "p_green")
-            if c in summary.columns
-        ]
-        sub = (
-            summary[summary["kind"].isin(["perspective", "objective"])]
-            if "kind" in summary
-            else summary
-        )
-        self.summary_html.value = table_html(
-            sub, columns=cols, title="P(green) by node", status_column=None
-        )
-
-    def p_green(self, node: str | None = None) -> float:
-        """P(attainment ≥ green) of a node (default: the chosen one) in the current result."""
-        node = node or self.controls["node"].value
-        summary = self.result.summary().set_index("id")
-        return float(summary.loc[node, "p_green"])
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
-
-
-def simulation_explorer(
-    model: Any,
-    history: Any = None,
-    *,
-    samples: int = 1000,
-    seed: int | None = 0,
-    horizon: int = 4,
-    simulate: Callable[..., Any] | None = None,
-    **options: Any,
-) -> SimulationExplorer:
-    """Monte Carlo panel: number of samples, confidence shift → distribution and P(green).
-
-    Parameters
-    ----------
-    model : Model or path
-    history : DataFrame or path, optional
-    samples : int
-        Initial number of draws.
-    seed : int or None
-        Seed of every run (same controls, same figure).
-    horizon : int
-        Initial periods of the fan chart (one run per period ahead).
-    simulate : callable, optional
-        ``simulate(model, history, samples=, seed=, horizon=, **options)``
-        returning a result with ``.summary()`` and ``.samples(id)`` (default:
-        :func:`stratlab.simulation.simulate`).
-    **options
-        Passed to ``simulate`` (e.g. ``elapsed=0.5``, ``spread=1``).
-
-    Returns
-    -------
-    SimulationExplorer
-    """
-    m = load_model(model)
-    if simulate is None:
-        from .simulation import simulate as default_simulate
-
-        simulate = default_simulate
-    return SimulationExplorer(
-        m, history, simulate=simulate, seed=seed, samples=samples, horizon=horizon, options=options
-    )

@@ -1,0 +1,217 @@
+"""The Monte Carlo explorer: samples and horizon in, fan chart and P(green) out."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..model import load_model
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..model import Model
+
+
+# --------------------------------------------------------------------------- Monte Carlo
+
+
+class SimulationExplorer:
+    """Monte Carlo controls: samples, a shift of every key result's confidence, a node, a horizon.
+
+    Attributes
+    ----------
+    controls : dict
+        ``samples`` (IntSlider), ``confidence_shift`` (FloatSlider, added to every
+        key result's confidence, clipped to [0, 1]), ``node`` (Dropdown),
+        ``horizon`` (IntSlider, periods of the fan chart).
+    result : SimulationResult
+        The one-period-ahead run (``.summary()``, ``.samples(id)``).
+    fan : DataFrame
+        ``id, step, p05, p25, p50, p75, p95`` of the chosen node for steps 1..horizon.
+    figure : FigureWidget
+        Distribution of the chosen node's attainment with the green line.
+    fan_figure : FigureWidget
+        The fan chart of the chosen node over the horizon.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        history: Any,
+        *,
+        simulate: Callable[..., Any],
+        seed: int | None,
+        samples: int,
+        horizon: int,
+        options: Mapping[str, Any],
+    ) -> None:
+        import ipywidgets as w
+        import plotly.graph_objects as go
+
+        self.model = model
+        self.history = history
+        self._simulate = simulate
+        self._options = dict(options)
+        self.seed = seed
+        options_ = [(f"{o.name}", o.id) for o in model.objectives]
+        options_ += [(f"[perspective] {p.name}", p.id) for p in model.perspectives]
+        self.controls = {
+            "samples": w.IntSlider(
+                value=samples,
+                min=100,
+                max=max(20000, samples),
+                step=100,
+                description="samples",
+                continuous_update=False,
+            ),
+            "confidence_shift": w.FloatSlider(
+                value=0.0,
+                min=-0.5,
+                max=0.5,
+                step=0.05,
+                description="confidence ±",
+                continuous_update=False,
+            ),
+            "node": w.Dropdown(options=options_, value=model.objectives[-1].id, description="node"),
+            "horizon": w.IntSlider(
+                value=horizon, min=1, max=24, description="horizon", continuous_update=False
+            ),
+        }
+        self.figure = go.FigureWidget()
+        self.fan_figure = go.FigureWidget()
+        self.summary_html = w.HTML()
+        self.result: Any = None
+        self.fan: pd.DataFrame | None = None
+        self._update()
+        for c in self.controls.values():
+            c.observe(lambda _ch: self._update(), names="value")
+        self.widget = w.VBox(
+            [
+                w.HBox(list(self.controls.values())[:2]),
+                w.HBox(list(self.controls.values())[2:]),
+                w.HBox([self.figure, self.fan_figure]),
+                self.summary_html,
+            ]
+        )
+
+    def shifted_model(self) -> Model:
+        """The model with every key result's confidence shifted by the control."""
+        shift = float(self.controls["confidence_shift"].value)
+        if shift == 0:
+            return self.model
+
+        def moved(c: float | None) -> float:
+            return float(np.clip((0.5 if c is None else c) + shift, 0.0, 1.0))
+
+        okrs = tuple(
+            dataclasses.replace(
+                o,
+                key_results=tuple(
+                    dataclasses.replace(kr, confidence=moved(kr.confidence)) for kr in o.key_results
+                ),
+            )
+            for o in self.model.okrs
+        )
+        return dataclasses.replace(self.model, okrs=okrs)
+
+    def _run(self, model: Model, n: int, horizon: int) -> Any:
+        return self._simulate(
+            model, self.history, samples=n, seed=self.seed, horizon=horizon, **self._options
+        )
+
+    def _update(self) -> None:
+        import pandas as pd
+
+        from .. import plots
+        from ..render import table_html
+
+        n = int(self.controls["samples"].value)
+        node = self.controls["node"].value
+        horizon = int(self.controls["horizon"].value)
+        model = self.shifted_model()
+        runs = [self._run(model, n, h) for h in range(1, horizon + 1)]
+        self.result = runs[0]
+        rows = []
+        for step, res in enumerate(runs, start=1):
+            q = np.nanpercentile(np.asarray(res.samples(node), dtype=float), [5, 25, 50, 75, 95])
+            rows.append((node, step, *q))
+        self.fan = pd.DataFrame(rows, columns=["id", "step", "p05", "p25", "p50", "p75", "p95"])
+        dist = plots.attainment_distribution(
+            {node: self.result.samples(node)}, model=self.model, green=self.model.thresholds.green
+        )
+        fan = plots.fan_chart(self.fan, model=self.model, title="Attainment over the horizon")
+        for target, new in ((self.figure, dist), (self.fan_figure, fan)):
+            with target.batch_update():
+                target.data = ()
+                target.add_traces(list(new.data))
+                target.layout = new.layout
+        summary = self.result.summary()
+        cols = [
+            c
+            for c in ("id", "kind", "name", "mean", "p05", "p50", "p95", "p_green")
+            if c in summary.columns
+        ]
+        sub = (
+            summary[summary["kind"].isin(["perspective", "objective"])]
+            if "kind" in summary
+            else summary
+        )
+        self.summary_html.value = table_html(
+            sub, columns=cols, title="P(green) by node", status_column=None
+        )
+
+    def p_green(self, node: str | None = None) -> float:
+        """P(attainment ≥ green) of a node (default: the chosen one) in the current result."""
+        node = node or self.controls["node"].value
+        summary = self.result.summary().set_index("id")
+        return float(summary.loc[node, "p_green"])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def simulation_explorer(
+    model: Any,
+    history: Any = None,
+    *,
+    samples: int = 1000,
+    seed: int | None = 0,
+    horizon: int = 4,
+    simulate: Callable[..., Any] | None = None,
+    **options: Any,
+) -> SimulationExplorer:
+    """Monte Carlo panel: number of samples, confidence shift → distribution and P(green).
+
+    Parameters
+    ----------
+    model : Model or path
+    history : DataFrame or path, optional
+    samples : int
+        Initial number of draws.
+    seed : int or None
+        Seed of every run (same controls, same figure).
+    horizon : int
+        Initial periods of the fan chart (one run per period ahead).
+    simulate : callable, optional
+        ``simulate(model, history, samples=, seed=, horizon=, **options)``
+        returning a result with ``.summary()`` and ``.samples(id)`` (default:
+        :func:`stratlab.simulation.simulate`).
+    **options
+        Passed to ``simulate`` (e.g. ``elapsed=0.5``, ``spread=1``).
+
+    Returns
+    -------
+    SimulationExplorer
+    """
+    m = load_model(model)
+    if simulate is None:
+        from ..simulation import simulate as default_simulate
+
+        simulate = default_simulate
+    return SimulationExplorer(
+        m, history, simulate=simulate, seed=seed, samples=samples, horizon=horizon, options=options
+    )
