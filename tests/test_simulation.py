@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from stratlab import InputError, compile_model, load_model, score
 from stratlab.datasets import load_example, make_random_map
-from stratlab.propagation import _relink
+from stratlab.engine import relink
 from stratlab.scoring import rollup_all, score_kr_values
 from stratlab.simulation import BLOCK, default_elapsed, simulate
 
@@ -98,7 +98,7 @@ def test_weight_uncertainty_is_the_same_rollup():
         lo = np.array([lk.weight_range[0] for lk in ranged_links])
         hi = np.array([lk.weight_range[1] for lk in ranged_links])
         assert ((res._weights[:, i] >= lo) & (res._weights[:, i] <= hi)).all()
-        rolled = rollup_all(_relink(compiled, values), ms[:, i], ks[:, i])
+        rolled = rollup_all(relink(compiled, values), ms[:, i], ks[:, i])
         np.testing.assert_allclose(objs[:, i], rolled["objective"], atol=2e-5)
     # without weight uncertainty nothing is drawn for weights
     plain = simulate(model, samples=100, seed=5, elapsed=0.6, weight_uncertainty=False)

@@ -29,7 +29,7 @@ _LAZY: dict[str, str] = {
     "save_model": "stratlab.model",
     "model_schema": "stratlab.model",
     "load_history": "stratlab.io",
-    "compile_model": "stratlab.compile",
+    "compile_model": "stratlab.engine",
     "score": "stratlab.scoring",
     "score_history": "stratlab.scoring",
     "datasets": "stratlab.datasets",
@@ -79,11 +79,11 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from . import datasets as datasets
     from . import plots as plots
-    from .compile import compile_model as compile_model
     from .datasets import load_example as load_example
     from .datasets import write_example as example  # noqa: F401 - command alias
     from .demo import run_demo as demo  # noqa: F401 - command alias
     from .demo import run_demo as run_demo
+    from .engine import compile_model as compile_model
     from .io import load_history as load_history
     from .model import Model as Model
     from .model import load_model as load_model

@@ -7,7 +7,7 @@
 * A key result grades ``(current − start) / (target − start)`` clipped to [0, 1];
   an OKR is the weighted mean of its key results and of the OKRs aligned to it.
 * An objective is the normalised weighted combination of its measures, aligned
-  OKRs and incoming links (see :mod:`stratlab.compile`); a perspective the
+  OKRs and incoming links (see :mod:`stratlab.engine`); a perspective the
   weighted mean of its objectives.
 * Status: green ≥ 0.7, amber ≥ 0.4, red below; thresholds overridable in the
   model and per measure.  No score → ``no data``.
@@ -19,7 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .compile import Compiled, compile_model, solve_weighted
+from .engine import (
+    Compiled,
+    check_history,
+    compile_model,
+    history_columns,
+    leaf_values,
+    objective_history,
+    rollup_all,
+    score_kr_values,
+    score_measure_values,
+    status_of,
+)
 from .errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -56,196 +67,7 @@ SCORE_COLUMNS = [
 MOVER_COLUMNS = ["id", "kind", "name", "previous", "score", "change", "status"]
 
 
-# --------------------------------------------------------------------------- leaf scores
-
-
-def _measure_params(model: Model) -> dict[str, np.ndarray]:
-    cached = model.__dict__.get("_measure_params")
-    if cached is not None:
-        return cached
-    ms = model.measures
-    nan = np.nan
-    params = {
-        "baseline": np.array(
-            [m.baseline if m.baseline is not None else nan for m in ms], dtype=float
-        ),
-        "target": np.array([m.target if m.target is not None else nan for m in ms], dtype=float),
-        "band": np.array([m.direction == "band" for m in ms], dtype=bool),
-        "lo": np.array([m.band[0] if m.band else nan for m in ms], dtype=float),
-        "hi": np.array([m.band[1] if m.band else nan for m in ms], dtype=float),
-        "tol": np.array([m.tolerance if m.tolerance else nan for m in ms], dtype=float),
-        "cap": np.array([m.cap for m in ms], dtype=float),
-    }
-    model.__dict__["_measure_params"] = params
-    return params
-
-
-def score_measure_values(model: Model, values: np.ndarray) -> np.ndarray:
-    """Score measure values (last axis in model order) to [0, cap]; NaN stays NaN."""
-    return score_with_params(_measure_params(model), np.asarray(values, dtype=float))
-
-
-def score_with_params(p: dict[str, np.ndarray], values: np.ndarray) -> np.ndarray:
-    """DESIGN.md's measure score, with measure parameters ``p`` broadcast against ``values``.
-
-    ``p`` holds ``baseline, target, band, lo, hi, tol, cap`` arrays (see
-    ``_measure_params``), shaped to broadcast with ``values`` — e.g. sliced
-    ``[idx, None]`` for a measures × samples block.
-    """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        linear = (values - p["baseline"]) / (p["target"] - p["baseline"])
-        outside = np.maximum(p["lo"] - values, values - p["hi"])
-        band = np.where(outside <= 0, 1.0, 1.0 - outside / p["tol"])
-    raw = np.where(p["band"], band, linear)
-    return np.where(np.isnan(values), np.nan, np.clip(raw, 0.0, p["cap"]))
-
-
-def score_kr_values(model: Model, values: np.ndarray) -> np.ndarray:
-    """Grade key-result values (last axis in model order) 0.0–1.0; NaN stays NaN."""
-    krs = model.key_results
-    start = np.array([kr.start for kr in krs], dtype=float)
-    target = np.array([kr.target for kr in krs], dtype=float)
-    values = np.asarray(values, dtype=float)
-    with np.errstate(invalid="ignore"):
-        raw = (values - start) / (target - start)
-    return np.where(np.isnan(values), np.nan, np.clip(raw, 0.0, 1.0))
-
-
-def status_of(
-    scores: np.ndarray, green: np.ndarray | float, amber: np.ndarray | float
-) -> np.ndarray:
-    """``green``/``amber``/``red`` by threshold, ``no data`` where the score is NaN."""
-    scores = np.asarray(scores, dtype=float)
-    with np.errstate(invalid="ignore"):
-        return np.select(
-            [np.isnan(scores), scores >= green, scores >= amber],
-            ["no data", "green", "amber"],
-            default="red",
-        )
-
-
-# --------------------------------------------------------------------------- roll-up
-
-
-def rollup_all(
-    compiled: Compiled,
-    measure_scores: np.ndarray,
-    kr_scores: np.ndarray,
-    *,
-    lagged: dict[int, np.ndarray] | None = None,
-    links: bool = True,
-) -> dict[str, Any]:
-    """Roll leaf scores up to OKRs, objectives and perspectives for one point in time.
-
-    ``lagged`` maps a lag k ≥ 1 to the objective scores k periods earlier; when it
-    is None every link is read at the same time (the steady state).  With
-    ``links=False`` objectives are scored from their own measures and OKRs only.
-    """
-
-    okr = solve_weighted(compiled.kr_weights, kr_scores, compiled.okr_children)
-    inputs = compiled.objective_inputs
-    values = np.concatenate([measure_scores, okr.scores])
-    if not links:
-        obj = solve_weighted(inputs, values)
-    elif lagged is None:
-        obj = solve_weighted(inputs, values, compiled.all_links, full_weight=compiled.full_weight)
-    else:
-        n = len(compiled.objectives)
-        fixed = [
-            (mat, lagged.get(lag, np.full(n, np.nan)))
-            for lag, mat in compiled.links.items()
-            if lag > 0
-        ]
-        obj = solve_weighted(
-            inputs, values, compiled.links.get(0), fixed=fixed, full_weight=compiled.full_weight
-        )
-    persp = solve_weighted(compiled.perspective_weights, obj.scores)
-    return {
-        "okr": okr.scores,
-        "okr_coverage": okr.coverage,
-        "objective": obj.scores,
-        "objective_coverage": obj.coverage,
-        "perspective": persp.scores,
-        "perspective_coverage": persp.coverage,
-    }
-
-
 # --------------------------------------------------------------------------- public API
-
-
-def _check_history(model: Model, history: Any) -> pd.DataFrame:
-    import pandas as pd
-
-    from .io import load_history
-
-    if isinstance(history, pd.DataFrame) and isinstance(history.index, pd.PeriodIndex):
-        unknown = [
-            c
-            for c in history.columns
-            if c not in model or model.kind_of(c) not in ("measure", "key_result")
-        ]
-        if not unknown:
-            return history
-    return load_history(history, model)
-
-
-def _leaf_values(
-    model: Model, history: pd.DataFrame | None, period: Any
-) -> tuple[np.ndarray, np.ndarray, Any]:
-    import pandas as pd
-
-    ms, krs = model.measures, model.key_results
-    if history is None:
-        if period is not None:
-            raise InputError(
-                Problem("--period needs a history.", fix="give a KPI history, or drop the period.")
-            )
-        cur_m = np.array([np.nan if m.current is None else m.current for m in ms], dtype=float)
-        cur_k = np.array([np.nan if k.current is None else k.current for k in krs], dtype=float)
-        return cur_m, cur_k, None
-    if len(history.index) == 0:
-        at = None
-        upto = history
-    elif period is None:
-        at = history.index[-1]
-        upto = history
-    else:
-        try:
-            at = pd.Period(str(period), freq=history.index.freq)
-        except (ValueError, TypeError):
-            raise InputError(
-                Problem(
-                    f"period {period!r} is not a period.", fix="write it like 2025Q3 or 2025-07."
-                )
-            ) from None
-        if at < history.index[0] or at > history.index[-1]:
-            raise InputError(
-                Problem(
-                    f"period {at} is outside the history ({history.index[0]} to {history.index[-1]}).",
-                    fix="choose a period inside the history.",
-                )
-            )
-        upto = history.loc[:at]
-    last = upto.ffill().iloc[-1] if len(upto) else pd.Series(dtype=float)
-
-    # ``current`` values are "now": they apply at the latest period of the history and
-    # take precedence there; an earlier period is scored from the history alone.
-    is_now = at is None or at == history.index[-1]
-
-    def pick(items: Any) -> np.ndarray:
-        out = []
-        for item in items:
-            current = getattr(item, "current", None)
-            hist = last.get(item.id, np.nan)
-            if is_now and current is not None:
-                out.append(current)
-            elif hist is not None and np.isfinite(hist):
-                out.append(hist)
-            else:
-                out.append(np.nan)
-        return np.array(out, dtype=float)
-
-    return pick(ms), pick(krs), at
 
 
 def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFrame:
@@ -288,9 +110,9 @@ def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFram
     from .model import load_model
 
     model = load_model(model)
-    hist = None if history is None else _check_history(model, history)
+    hist = None if history is None else check_history(model, history)
     compiled = compile_model(model)
-    m_values, k_values, at = _leaf_values(model, hist, period)
+    m_values, k_values, at = leaf_values(model, hist, period)
     m_scores = score_measure_values(model, m_values)
     k_scores = score_kr_values(model, k_values)
     lagged = None
@@ -301,7 +123,7 @@ def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFram
         and at is not None
     ):
         # each earlier period as score() sees it: the latest value at or before it
-        sh = _objective_history(model, hist.loc[:at].ffill())
+        sh = objective_history(model, hist.loc[:at].ffill())
         lagged = {
             lag: sh[-1 - lag] if len(sh) > lag else np.full(len(compiled.objectives), np.nan)
             for lag in compiled.links
@@ -309,27 +131,6 @@ def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFram
         }
     rolled = rollup_all(compiled, m_scores, k_scores, lagged=lagged)
     return _frame(model, compiled, m_values, k_values, m_scores, k_scores, rolled, pd)
-
-
-def _objective_history(model: Model, history: pd.DataFrame) -> list[np.ndarray]:
-    """Rolled-up objective scores for every period (lagged links read earlier rows)."""
-    compiled = compile_model(model)
-    m_all = score_measure_values(model, _columns(history, compiled.measures))
-    k_all = score_kr_values(model, _columns(history, compiled.key_results))
-    out: list[np.ndarray] = []
-    n = len(compiled.objectives)
-    for t in range(len(history)):
-        lagged = {
-            lag: out[t - lag] if t - lag >= 0 else np.full(n, np.nan)
-            for lag in compiled.links
-            if lag > 0
-        }
-        out.append(rollup_all(compiled, m_all[t], k_all[t], lagged=lagged)["objective"])
-    return out
-
-
-def _columns(history: pd.DataFrame, ids: tuple[str, ...]) -> np.ndarray:
-    return history.reindex(columns=list(ids)).to_numpy(dtype=float)
 
 
 def score_history(model: Any, history: Any, *, rollup: bool = True) -> pd.DataFrame:
@@ -356,10 +157,10 @@ def score_history(model: Any, history: Any, *, rollup: bool = True) -> pd.DataFr
     from .model import load_model
 
     model = load_model(model)
-    hist = _check_history(model, history)
+    hist = check_history(model, history)
     compiled = compile_model(model)
-    m_all = score_measure_values(model, _columns(hist, compiled.measures))
-    k_all = score_kr_values(model, _columns(hist, compiled.key_results))
+    m_all = score_measure_values(model, history_columns(hist, compiled.measures))
+    k_all = score_kr_values(model, history_columns(hist, compiled.key_results))
     n = len(compiled.objectives)
     rows: list[dict[str, Any]] = []
     objs: list[np.ndarray] = []
@@ -548,11 +349,11 @@ def _scores_to_date(
     )
     if history is None:
         if period is not None:
-            _leaf_values(model, None, period)  # raises: a period needs a history
+            leaf_values(model, None, period)  # raises: a period needs a history
         return empty, None
-    hist = _check_history(model, history)
+    hist = check_history(model, history)
     now = score(model, hist, period=period)
-    at = _leaf_values(model, hist, period)[2]
+    at = leaf_values(model, hist, period)[2]
     if at is None:
         return empty.set_axis(hist.index[:0], axis=0), now
     past = score_history(model, hist.loc[:at].ffill())

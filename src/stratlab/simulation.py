@@ -55,10 +55,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .compile import compile_model
+from .engine import (
+    LinearSystem,
+    check_history,
+    compile_model,
+    get_baseline,
+    linear_system,
+    measure_params,
+    node_table,
+    score_with_params,
+)
 from .errors import InputError, Problem, StratlabWarning
-from .propagation import _baseline, _Linear, _linear, _nodes
-from .scoring import _check_history, _measure_params, score_with_params
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,7 +104,7 @@ class _Uncertain:
     pert_b: np.ndarray
 
 
-def _uncertain_links(model: Model, lin: _Linear, spread: float) -> _Uncertain | None:
+def _uncertain_links(model: Model, lin: LinearSystem, spread: float) -> _Uncertain | None:
     c = lin.compiled
     sel = [lk for lk in model.objective_links if lk.weight_range is not None]
     if not sel or spread == 0:
@@ -150,7 +157,7 @@ class _Plan:
     """Everything fixed before drawing: means, spreads, maps (arrays are features × samples)."""
 
     model: Model
-    lin: _Linear
+    lin: LinearSystem
     m_mean: np.ndarray
     m_sd: np.ndarray  # natural units
     m_scale: np.ndarray  # sd / (target − baseline) for linear measures, else 0
@@ -178,17 +185,17 @@ def _plan(
     spread: float,
     weight_uncertainty: bool,
 ) -> _Plan:
-    base = _baseline(model, history, None)
+    base = get_baseline(model, history, None)
     c = base.compiled
-    p = _measure_params(model)
-    lin = _linear(c, base.m_scores, base.k_scores)
+    p = measure_params(model)
+    lin = linear_system(c, base.m_scores, base.k_scores)
     # measure spreads
     default = 0.1 * np.abs(p["target"] - p["baseline"])
     band_w = np.where(p["hi"] > p["lo"], p["hi"] - p["lo"], p["tol"])
     default = np.where(p["band"], 0.1 * band_w, default)
     sd = default.copy()
     if history is not None:
-        hist = _check_history(model, history)
+        hist = check_history(model, history)
         diffs = hist.reindex(columns=list(c.measures)).diff()
         counts = diffs.notna().sum().to_numpy()
         vol = diffs.std(ddof=1).to_numpy(dtype=float)
@@ -279,7 +286,7 @@ def _draw_block(plan: _Plan, rng: np.random.Generator, size: int) -> tuple[np.nd
 
 def _score_subset(model: Model, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
     """:func:`~stratlab.scoring.score_measure_values` for the measures ``idx`` (rows of ``values``)."""
-    return score_with_params({k: v[idx, None] for k, v in _measure_params(model).items()}, values)
+    return score_with_params({k: v[idx, None] for k, v in measure_params(model).items()}, values)
 
 
 def _measure_scores(plan: _Plan, z: np.ndarray) -> np.ndarray:
@@ -354,13 +361,13 @@ class SimulationResult:
     seed: int
     horizon: int
     elapsed: float
-    _scores: np.ndarray = field(repr=False)  # (nodes × samples) float32, _nodes order
+    _scores: np.ndarray = field(repr=False)  # (nodes × samples) float32, node_table order
     _weights: np.ndarray = field(repr=False)  # (uncertain links × samples)
     _plan: _Plan = field(repr=False)
 
     @cached_property
     def _col(self) -> dict[str, int]:
-        return {k: i for i, k in enumerate(_nodes(self.model).ids)}
+        return {k: i for i, k in enumerate(node_table(self.model).ids)}
 
     def samples(self, node_id: str) -> np.ndarray:
         """Score samples of one node (float64 copy); InputError for an unknown id."""
@@ -380,7 +387,7 @@ class SimulationResult:
     def _summary(self) -> pd.DataFrame:
         import pandas as pd
 
-        nodes = _nodes(self.model)
+        nodes = node_table(self.model)
         n = len(nodes.ids)
         th = self.model.thresholds
         green = np.array(
@@ -455,7 +462,7 @@ class SimulationResult:
 
         plan, lin = self._plan, self._plan.lin
         c = lin.compiled
-        nodes = _nodes(self.model)
+        nodes = node_table(self.model)
         m0 = nodes.kinds.index("measure") if c.measures else 0
         r0 = nodes.kinds.index("key_result") if c.key_results else 0
         em = lin.solver.solve(lin.vm.toarray())
@@ -597,7 +604,7 @@ def simulate(
     if seed is not None:
         seed = _check_int("seed", seed, 0, "seed=42")
     compiled = compile_model(model)
-    n_nodes = len(_nodes(model).ids)
+    n_nodes = len(node_table(model).ids)
     if samples * n_nodes * 4 > MEMORY_LIMIT:
         raise InputError(
             Problem(

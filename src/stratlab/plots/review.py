@@ -163,7 +163,7 @@ def attainment_by_period(
     """
     import plotly.graph_objects as go
 
-    from ..scoring import status_of
+    from ..engine import status_of
 
     model = load_model(model)
     if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:

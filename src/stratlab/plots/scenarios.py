@@ -233,7 +233,8 @@ def whatif_scenarios(
     """
     import plotly.graph_objects as go
 
-    from ..propagation import _nodes, whatif
+    from ..engine import node_table
+    from ..propagation import whatif
 
     model = load_model(model)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 41:
@@ -293,18 +294,18 @@ def whatif_scenarios(
         f"{top.name} (overall)"
     ]
     labels = unique_labels(names, bar_ids)
-    pos = {k: i for i, k in enumerate(_nodes(model).ids)}
+    pos = {k: i for i, k in enumerate(node_table(model).ids)}
     rows = np.array([pos[i] for i in bar_ids])
 
     def long_run(changes: Any) -> tuple[np.ndarray, np.ndarray]:
         """(before, after) long-run scores of the bars, as whatif(...).long_run."""
         res = whatif(model, changes, history, horizon=0, period=period)
         steady, _, ms, ks = res._after_steady
-        from ..propagation import _stack
+        from ..engine import stack_scores
 
-        after = _stack(steady, ms, ks)[rows]
+        after = stack_scores(steady, ms, ks)[rows]
         base = res._base
-        before = _stack(base.steady, base.m_scores, base.k_scores)[rows]
+        before = stack_scores(base.steady, base.m_scores, base.k_scores)[rows]
         return before, after
 
     before, _ = long_run(None)

@@ -35,12 +35,12 @@ class Engine:
     """
 
     def __init__(self, model: Model, history: Any) -> None:
+        from ..engine import check_history
         from ..propagation import whatif
-        from ..scoring import _check_history
 
         self._whatif = whatif
         self.model = model
-        self.history = None if history is None else _check_history(model, history)
+        self.history = None if history is None else check_history(model, history)
         self.links = {link_key(lk.source, lk.target): lk for lk in model.objective_links}
         base = self._frame({})
         self.ids = base["id"].to_numpy()
@@ -62,7 +62,7 @@ class Engine:
         """(what-if frame with a ``status`` column, after-score frame for the map)."""
         import pandas as pd
 
-        from ..scoring import status_of
+        from ..engine import status_of
 
         frame = self._frame(changes, view)
         after = frame["score_after"].to_numpy(dtype=float)

@@ -29,7 +29,7 @@ import numpy as np
 if TYPE_CHECKING:
     from scipy import sparse
 
-    from .model import Model
+    from ..model import Model
 
 __all__ = ["Compiled", "RollupResult", "compile_model", "solve_weighted"]
 

@@ -1,0 +1,96 @@
+"""The engine: the one place where the propagation maths lives.
+
+Internal API (stable inside stratlab; scoring, what-if, simulation, plots and
+widgets use these names and nothing private):
+
+* :mod:`._compile` — :func:`compile_model` turns a validated model into sparse
+  matrices (:class:`Compiled`, cached per model); :func:`solve_weighted` is the one
+  normalised weighted roll-up.
+* :mod:`._scores` — leaf scores (:func:`score_measure_values`,
+  :func:`score_kr_values`, :func:`score_with_params`), :func:`status_of` and
+  :func:`rollup_all` (one period, every level).
+* :mod:`._inputs` — :func:`check_history`, :func:`leaf_values` (the values a period
+  is scored from) and :func:`objective_history` (objective scores per period).
+* :mod:`._changes` — what-if changes (:class:`Change`, :func:`parse_changes`).
+* :mod:`._baseline` — the node table (:func:`node_table`), the cached state before
+  any change (:func:`get_baseline`), :func:`apply_changes` and driver dynamics.
+* :mod:`._stability` — spectral radius and feedback loops (:func:`stability_warnings`).
+* :mod:`._linear` — the linear system ``a = B·a + V·s + c``
+  (:func:`linear_system`, :class:`LinearSystem`, :func:`full_linear`).
+
+Data flows one way: model → compile → inputs → scores → roll-up; nothing here
+imports plots, widgets, report or the command line.
+"""
+
+from __future__ import annotations
+
+from ._baseline import (
+    AppliedChanges,
+    Baseline,
+    DriverDynamics,
+    NodeTable,
+    apply_changes,
+    driver_dynamics,
+    get_baseline,
+    history_fingerprint,
+    node_table,
+    reachable_measures,
+    relink,
+    safe_rollup,
+    stack_scores,
+)
+from ._changes import Change, Op, as_changes, check_changes, link_key, parse_changes, split_link
+from ._compile import Compiled, RollupResult, compile_model, solve_weighted
+from ._inputs import check_history, history_columns, leaf_values, objective_history
+from ._linear import ForwardSolver, LinearSystem, full_linear, linear_system
+from ._scores import (
+    measure_params,
+    rollup_all,
+    score_kr_values,
+    score_measure_values,
+    score_with_params,
+    status_of,
+)
+from ._stability import stability_warnings
+
+__all__ = [
+    "AppliedChanges",
+    "Baseline",
+    "Change",
+    "Compiled",
+    "DriverDynamics",
+    "ForwardSolver",
+    "LinearSystem",
+    "NodeTable",
+    "Op",
+    "RollupResult",
+    "apply_changes",
+    "as_changes",
+    "check_changes",
+    "check_history",
+    "compile_model",
+    "driver_dynamics",
+    "full_linear",
+    "get_baseline",
+    "history_columns",
+    "history_fingerprint",
+    "leaf_values",
+    "linear_system",
+    "link_key",
+    "measure_params",
+    "node_table",
+    "objective_history",
+    "parse_changes",
+    "reachable_measures",
+    "relink",
+    "rollup_all",
+    "safe_rollup",
+    "score_kr_values",
+    "score_measure_values",
+    "score_with_params",
+    "solve_weighted",
+    "split_link",
+    "stability_warnings",
+    "stack_scores",
+    "status_of",
+]
