@@ -22,7 +22,7 @@ import warnings
 from typing import Any
 
 from stratlab.datasets import load_example, make_cascade
-from stratlab.model import load_model
+from stratlab.io import load_model
 from stratlab.propagation import whatif
 from stratlab.widgets import whatif_explorer
 

@@ -54,7 +54,7 @@ import plotly.graph_objects as go
 from IPython.display import HTML, display
 
 from stratlab.io import load_history
-from stratlab.model import load_model
+from stratlab.io import load_model
 
 strategy = load_model(model)
 kpis = load_history(history, strategy)

@@ -32,7 +32,8 @@ from stratlab.datasets import (
     write_example,
 )
 from stratlab.errors import InputError
-from stratlab.model import Measure, Model, load_model
+from stratlab.io import load_model
+from stratlab.model import Measure, Model
 
 
 @pytest.fixture(scope="module")

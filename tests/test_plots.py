@@ -123,7 +123,7 @@ def test_okr_progress(model) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_okr_progress_needs_okrs() -> None:
-    from stratlab.model import load_model
+    from stratlab.io import load_model
 
     m = load_model(
         {

@@ -126,7 +126,7 @@ def test_bad_inputs_explained() -> None:
     data["perspectives"] = [
         {"id": p, "name": p} for p in ("learning", "process", "customer", "financial")
     ]
-    from stratlab.model import load_model
+    from stratlab.io import load_model
 
     with pytest.raises(InputError, match=r"top perspective 'financial' has no objectives"):
         whatif_scenarios(load_model(data), inputs=["m_a"])

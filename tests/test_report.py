@@ -62,8 +62,7 @@ def review(inputs: tuple[Path, Path, Path], workdir: Path) -> str:
 @pytest.fixture(scope="module")
 def review_objects(inputs: tuple[Path, Path, Path], workdir: Path) -> Path:
     """Model and history passed as objects, code shown, executed notebook kept."""
-    from stratlab.io import load_history
-    from stratlab.model import load_model
+    from stratlab.io import load_history, load_model
 
     model, history, template = inputs
     strategy = load_model(model)

@@ -80,8 +80,7 @@ def _bars(page: Page, plot_id: str, trace: int) -> list[float]:
 def test_whatif_slider_moves_the_bars_without_a_kernel(
     page: Page, inputs: tuple[Path, Path]
 ) -> None:
-    from stratlab.io import load_history
-    from stratlab.model import load_model
+    from stratlab.io import load_history, load_model
     from stratlab.propagation import whatif
 
     strategy = load_model(inputs[0])

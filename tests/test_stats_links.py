@@ -84,7 +84,7 @@ def _independent(seed: int = 7, periods: int = 144) -> tuple[dict[str, object], 
 
 @pytest.fixture(scope="module")
 def independent() -> tuple[object, pd.DataFrame]:
-    from stratlab.model import load_model
+    from stratlab.io import load_model
 
     spec, history = _independent()
     return load_model(spec), history
@@ -126,7 +126,7 @@ def test_contradicted_and_untestable(independent) -> None:  # type: ignore[no-un
 def test_zero_coefficient_driver_has_no_expected_sign() -> None:
     # the model accepts coefficient: 0 (no effect); a strong positive r must not be
     # reported as "expected negative r"
-    from stratlab.model import load_model
+    from stratlab.io import load_model
 
     spec, history = _independent()
     spec["links"][-1]["coefficient"] = 0.0  # type: ignore[index]

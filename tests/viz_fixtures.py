@@ -109,7 +109,7 @@ def tiny_model_dict() -> dict[str, Any]:
 
 
 def tiny_model() -> Any:
-    from stratlab.model import load_model
+    from stratlab.io import load_model
 
     return load_model(tiny_model_dict())
 

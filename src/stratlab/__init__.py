@@ -25,8 +25,8 @@ __version__ = "0.1.0"
 # public name -> module that defines it (one registry, no if/elif chains)
 _LAZY: dict[str, str] = {
     "Model": "stratlab.model",
-    "load_model": "stratlab.model",
-    "save_model": "stratlab.model",
+    "load_model": "stratlab.io",
+    "save_model": "stratlab.io",
     "model_schema": "stratlab.model",
     "load_history": "stratlab.io",
     "compile_model": "stratlab.engine",
@@ -55,7 +55,7 @@ _LAZY: dict[str, str] = {
     "run_demo": "stratlab.demo",
     "load_example": "stratlab.datasets",
     # every command is also a function of the same name ("module:attribute" aliases)
-    "validate": "stratlab.model:load_model",
+    "validate": "stratlab.io:load_model",
     "schema": "stratlab.model:model_schema",
     "example": "stratlab.datasets:write_example",
     "initiatives": "stratlab.propagation:rank_initiatives",
@@ -85,12 +85,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .demo import run_demo as run_demo
     from .engine import compile_model as compile_model
     from .io import load_history as load_history
+    from .io import load_model as load_model
+    from .io import load_model as validate  # noqa: F401 - command alias
+    from .io import save_model as save_model
     from .model import Model as Model
-    from .model import load_model as load_model
-    from .model import load_model as validate  # noqa: F401 - command alias
     from .model import model_schema as model_schema
     from .model import model_schema as schema  # noqa: F401 - command alias
-    from .model import save_model as save_model
     from .propagation import rank_initiatives as initiatives  # noqa: F401 - command alias
     from .propagation import rank_initiatives as rank_initiatives
     from .propagation import sensitivity as sensitivity

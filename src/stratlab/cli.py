@@ -114,8 +114,7 @@ def _setup_validate(p: argparse.ArgumentParser) -> None:
     "stratlab validate model.yaml\n  stratlab validate model.yaml history.csv",
 )(_setup_validate)
 def _validate(args: argparse.Namespace) -> int:
-    from .io import load_history
-    from .model import load_model
+    from .io import load_history, load_model
 
     model = load_model(args.model)
     msg = f"{args.model}: OK — {len(model.objectives)} objectives, {len(model.measures)} measures, {len(model.links)} links, {len(model.okrs)} OKRs, {len(model.initiatives)} initiatives"
@@ -345,7 +344,7 @@ def _setup_calibrate(p: argparse.ArgumentParser) -> None:
     "stratlab calibrate model.yaml history.csv -o calibrated.yaml",
 )(_setup_calibrate)
 def _calibrate(args: argparse.Namespace) -> pd.DataFrame:
-    from .model import save_model
+    from .io import save_model
     from .stats import calibrate
 
     out = Path(args.output)

@@ -35,8 +35,7 @@ def run_demo(
         ``links``, ``calibration``, ``simulation``, ``initiatives``, ``review``.
     """
     from .datasets import write_example
-    from .io import atomic_path, load_history
-    from .model import load_model
+    from .io import atomic_path, load_history, load_model
     from .propagation import rank_initiatives
     from .report import run_review
     from .scoring import score

@@ -342,7 +342,7 @@ def whatif(
     InputError
         An unknown id (with the closest match), a bad operation or value.
     """
-    from .model import load_model
+    from .io import load_model
 
     model = load_model(model)
     chs = as_changes(changes)
@@ -446,7 +446,7 @@ def total_effects(model: Any, *, by_lag: bool = False, max_lag: int = 200) -> pd
     """
     import pandas as pd
 
-    from .model import load_model
+    from .io import load_model
 
     model = load_model(model)
     lin = full_linear(model)
@@ -553,7 +553,7 @@ def sensitivity(
     """
     import pandas as pd
 
-    from .model import load_model
+    from .io import load_model
 
     model = load_model(model)
     for name, val in (("low", low), ("high", high)):
@@ -618,7 +618,7 @@ def rank_initiatives(model: Any, history: Any = None) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from .model import load_model
+    from .io import load_model
 
     model = load_model(model)
     top = model.perspectives[-1].id

@@ -107,7 +107,7 @@ def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFram
     """
     import pandas as pd
 
-    from .model import load_model
+    from .io import load_model
 
     model = load_model(model)
     hist = None if history is None else check_history(model, history)
@@ -154,7 +154,7 @@ def score_history(model: Any, history: Any, *, rollup: bool = True) -> pd.DataFr
     """
     import pandas as pd
 
-    from .model import load_model
+    from .io import load_model
 
     model = load_model(model)
     hist = check_history(model, history)
@@ -390,7 +390,7 @@ def scores_to_date(model: Any, history: Any, *, period: Any = None) -> pd.DataFr
     InputError
         A period that is not one, outside the history, or given without a history.
     """
-    from .model import load_model
+    from .io import load_model
 
     return _scores_to_date(load_model(model), history, period)[0]
 
@@ -433,7 +433,7 @@ def movers(model: Any, history: Any, *, period: Any = None, top: int | None = 5)
     """
     import pandas as pd
 
-    from .model import load_model
+    from .io import load_model
 
     if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
         raise InputError(

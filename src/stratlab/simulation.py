@@ -581,7 +581,7 @@ def simulate(
     InputError
         A bad option, or more samples than fit in memory.
     """
-    from .model import load_model
+    from .io import load_model
 
     model = load_model(model)
     samples = _check_int("samples", samples, 1, "samples=10_000")

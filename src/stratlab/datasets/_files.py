@@ -73,8 +73,7 @@ def load_example() -> tuple[Model, pd.DataFrame]:
         ``period``, one float column per measure and key-result id.  It equals
         ``generate_history(seed=0)``.
     """
-    from stratlab.io import load_history
-    from stratlab.model import load_model
+    from stratlab.io import load_history, load_model
 
     paths = example_paths()
     model = load_model(paths.model)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, Problem
-from ..model import load_model
+from ..io import load_model
 from ..render import STATUS_COLORS
 from ._common import apply_layout, esc, fmt_num
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, Problem
-from ..model import load_model
+from ..io import load_model
 from ..render import STATUS_COLORS
 from ._common import (
     STATUS_SYMBOLS,

@@ -53,7 +53,7 @@ def _stage_model(
     model: str | os.PathLike[str] | Mapping[str, Any] | Model, folder: Path
 ) -> tuple[str, Model]:
     """Validate the model here (located errors before a kernel starts); return a path for the notebook."""
-    from stratlab.model import load_model, save_model
+    from stratlab.io import load_model, save_model
 
     if _is_path(model):
         path = Path(model).expanduser().resolve()  # type: ignore[arg-type]

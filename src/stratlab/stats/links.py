@@ -89,8 +89,7 @@ SUGGEST_COLUMNS = [
 
 def load_inputs(model: Any, history: Any) -> tuple[Any, pd.DataFrame]:
     """(Model, wide history on the full period grid) from models/paths/frames."""
-    from stratlab.io import load_history
-    from stratlab.model import load_model
+    from stratlab.io import load_history, load_model
 
     model = load_model(model)
     if isinstance(history, pd.DataFrame) and isinstance(history.index, pd.PeriodIndex):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..model import load_model
+from ..io import load_model
 
 if TYPE_CHECKING:
     import pandas as pd

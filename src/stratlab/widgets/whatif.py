@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, Problem
-from ..model import load_model
+from ..io import load_model
 from ._engine import LINK_PREFIX, TABLE_COLUMNS, Engine, link_key
 
 if TYPE_CHECKING:

@@ -1,0 +1,38 @@
+"""Reading and writing: model files (YAML, JSON, Excel) and KPI histories (CSV, Excel, DataFrame).
+
+Readers report every problem with its location: the line of a YAML/JSON file
+(found by composing the YAML node tree, which never constructs objects), or the
+sheet, row and column of a workbook or CSV.  Writers are atomic: they write a
+temporary file beside the target and move it into place.
+
+Data flows one way: :mod:`._model_files` reads a file into plain data and hands
+it to :func:`stratlab.model.build_model` (the model knows nothing of files);
+:mod:`._history` brings a history onto one period grid; :mod:`._atomic` is the
+one writer every output goes through.
+"""
+
+from __future__ import annotations
+
+from ._atomic import atomic_path, atomic_write
+from ._history import HISTORY_SUFFIXES, load_history
+from ._model_files import (
+    EXCEL_SHEETS,
+    MODEL_SUFFIXES,
+    load_model,
+    read_model_file,
+    save_model,
+    write_model_file,
+)
+
+__all__ = [
+    "EXCEL_SHEETS",
+    "HISTORY_SUFFIXES",
+    "MODEL_SUFFIXES",
+    "atomic_path",
+    "atomic_write",
+    "load_history",
+    "load_model",
+    "read_model_file",
+    "save_model",
+    "write_model_file",
+]
