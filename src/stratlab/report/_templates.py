@@ -16,8 +16,7 @@ from stratlab.errors import InputError, Problem
 
 __all__ = ["Template", "list_templates", "load_template", "validate_parameters"]
 
-_TEMPLATE_PACKAGE = "stratlab"
-_TEMPLATE_FOLDER = "templates"
+_TEMPLATE_PACKAGE = "stratlab.templates"  # the top-level templates/ folder
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Template:
     name : str
         Template name (the file stem, e.g. ``quarterly_review``).
     source : str
-        Where it was found: ``stratlab/templates/NAME.ipynb`` for a shipped
+        Where it was found: ``templates/NAME.ipynb`` (shipped as ``stratlab.templates``) for a shipped
         template, else the path given.
     text : str
         The notebook JSON.
@@ -58,7 +57,7 @@ def list_templates() -> list[str]:
     list of str
         E.g. ``['link_check', 'okr_checkin', 'quarterly_review']``.
     """
-    folder = resources.files(_TEMPLATE_PACKAGE).joinpath(_TEMPLATE_FOLDER)
+    folder = resources.files(_TEMPLATE_PACKAGE)
     return sorted(
         entry.name[: -len(".ipynb")]
         for entry in folder.iterdir()
@@ -125,7 +124,7 @@ def load_template(template: str | os.PathLike[str]) -> Template:
                     fix=f"{hint}use one of {', '.join(names)}, or the path of a .ipynb file",
                 )
             )
-        entry = resources.files(_TEMPLATE_PACKAGE).joinpath(_TEMPLATE_FOLDER, f"{name}.ipynb")
+        entry = resources.files(_TEMPLATE_PACKAGE).joinpath(f"{name}.ipynb")
         text = entry.read_text(encoding="utf-8")
         source = f"stratlab/templates/{name}.ipynb"
     return Template(name=name, source=source, text=text, parameters=_read_parameters(text, source))
