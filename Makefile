@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stratlab-installed
 
-.PHONY: demo test lint setup clean bench
+.PHONY: demo test test-fast lint setup clean bench
 
 setup: $(STAMP)
 
@@ -24,6 +24,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+
+# the unit tests only (no kernels, browsers, fuzzing): under a minute
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not kernel and not browser" tests
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q tests

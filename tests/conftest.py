@@ -79,3 +79,31 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+# --------------------------------------------------------------------------- markers
+# ``make test-fast`` runs ``-m "not slow and not kernel and not browser"``: the unit
+# tests.  Markers are given here, in one table, for whole files or single tests;
+# a test may also carry them itself (``@pytest.mark.kernel``).
+#: file name -> markers of every test in it
+FILE_MARKERS: dict[str, tuple[str, ...]] = {
+    "test_report.py": ("kernel",),
+    "test_report_browser.py": ("kernel", "browser"),
+    "test_figures_browser.py": ("browser",),
+    "test_fuzz.py": ("slow",),
+}
+#: test name (without parameters) -> markers
+TEST_MARKERS: dict[str, tuple[str, ...]] = {
+    "test_demo_writes_every_output": ("kernel",),
+    "test_no_traceback_in_a_real_process": ("slow",),
+    "test_review_from_the_wheel_outside_the_checkout": ("slow", "kernel"),
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        names = FILE_MARKERS.get(item.path.name, ()) + TEST_MARKERS.get(
+            item.originalname if isinstance(item, pytest.Function) else item.name, ()
+        )
+        for name in names:
+            item.add_marker(getattr(pytest.mark, name))

@@ -20,8 +20,6 @@ from .errors import (
     StratlabWarning,
 )
 
-__version__ = "0.1.0"
-
 # public name -> module that defines it (one registry, no if/elif chains)
 _LAZY: dict[str, str] = {
     "Model": "stratlab.model",
@@ -77,6 +75,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    __version__: str
     from . import datasets as datasets
     from . import plots as plots
     from .datasets import load_example as load_example
@@ -117,6 +116,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # written once, in pyproject.toml; read from the package metadata
+        from importlib.metadata import version
+
+        globals()[name] = value = version("stratlab")
+        return value
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'stratlab' has no attribute {name!r}")
