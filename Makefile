@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stratlab-installed
 
-.PHONY: demo test test-fast lint setup clean bench
+.PHONY: demo test test-fast lint setup clean bench notebooks
 
 setup: $(STAMP)
 
@@ -21,9 +21,14 @@ demo: $(STAMP)
 	$(BIN)/stratlab demo -o build/demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks/*.py
+	$(BIN)/ruff format --check src tests benchmarks notebooks/*.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# the tutorials' sources are notebooks/NN_*.py (jupytext percent); this writes the .ipynb
+notebooks: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/[0-9]*.py
 
 # the unit tests only (no kernels, browsers, fuzzing): under a minute
 test-fast: $(STAMP)

@@ -119,8 +119,8 @@ def __getattr__(name: str) -> Any:
     if name == "__version__":  # written once, in pyproject.toml; read from the package metadata
         from importlib.metadata import version
 
-        globals()[name] = value = version("stratlab")
-        return value
+        globals()[name] = found = version("stratlab")
+        return found
     target = _LAZY.get(name)
     if target is None:
         raise AttributeError(f"module 'stratlab' has no attribute {name!r}")

@@ -33,9 +33,10 @@ class NodeTable:
 
 def node_table(model: Model) -> NodeTable:
     """Every node in score()'s order: perspectives top first, objectives, measures, OKRs, KRs."""
-    cached = model.__dict__.get("_engine_nodes")
-    if cached is not None:
-        return cached
+    return model.cache.get("engine.node_table", lambda: _node_table(model))
+
+
+def _node_table(model: Model) -> NodeTable:
     ids: list[str] = []
     kinds: list[str] = []
     names: list[str] = []
@@ -51,9 +52,7 @@ def node_table(model: Model) -> NodeTable:
             ids.append(item.id)
             kinds.append(kind)
             names.append(item.objective if kind == "okr" else item.name)
-    nodes = NodeTable(ids, kinds, names)
-    model.__dict__["_engine_nodes"] = nodes
-    return nodes
+    return NodeTable(ids, kinds, names)
 
 
 def stack_scores(rolled: dict[str, Any], m: np.ndarray, k: np.ndarray) -> np.ndarray:
@@ -99,7 +98,7 @@ def history_fingerprint(hist: pd.DataFrame | None) -> str:
 def get_baseline(model: Model, history: Any, period: Any) -> Baseline:
     hist = None if history is None else check_history(model, history)
     key = (history_fingerprint(hist), None if period is None else str(period))
-    cache: dict[Any, Baseline] = model.__dict__.setdefault("_engine_baselines", {})
+    cache: dict[Any, Baseline] = model.cache.get("engine.baselines", dict)
     hit = cache.get(key)
     if hit is not None:
         return hit

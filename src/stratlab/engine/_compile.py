@@ -142,12 +142,7 @@ class Compiled:
 
 def compile_model(model: Model) -> Compiled:
     """Compile a model into sparse matrices (cached on the model: compile once)."""
-    cached = model.__dict__.get("_compiled")
-    if cached is not None:
-        return cached
-    compiled = _compile(model)
-    model.__dict__["_compiled"] = compiled
-    return compiled
+    return model.cache.get("engine.compiled", lambda: _compile(model))
 
 
 def _compile(model: Model) -> Compiled:

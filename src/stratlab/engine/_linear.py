@@ -279,12 +279,11 @@ def linear_system(compiled: Compiled, m_scores: np.ndarray, k_scores: np.ndarray
 
 def full_linear(model: Model) -> LinearSystem:
     """The linear system with every input available (cached on the model)."""
-    cached = model.__dict__.get("_engine_full_linear")
-    if cached is not None:
-        return cached
-    compiled = compile_model(model)
-    lin = linear_system(
-        compiled, np.full(len(compiled.measures), 0.5), np.full(len(compiled.key_results), 0.5)
-    )
-    model.__dict__["_engine_full_linear"] = lin
-    return lin
+
+    def build() -> LinearSystem:
+        compiled = compile_model(model)
+        return linear_system(
+            compiled, np.full(len(compiled.measures), 0.5), np.full(len(compiled.key_results), 0.5)
+        )
+
+    return model.cache.get("engine.full_linear", build)

@@ -16,9 +16,11 @@ if TYPE_CHECKING:
 
 
 def measure_params(model: Model) -> dict[str, np.ndarray]:
-    cached = model.__dict__.get("measure_params")
-    if cached is not None:
-        return cached
+    """The measures' scoring parameters as arrays (cached on the model)."""
+    return model.cache.get("engine.measure_params", lambda: _measure_params(model))
+
+
+def _measure_params(model: Model) -> dict[str, np.ndarray]:
     ms = model.measures
     nan = np.nan
     params = {
@@ -32,7 +34,6 @@ def measure_params(model: Model) -> dict[str, np.ndarray]:
         "tol": np.array([m.tolerance if m.tolerance else nan for m in ms], dtype=float),
         "cap": np.array([m.cap for m in ms], dtype=float),
     }
-    model.__dict__["measure_params"] = params
     return params
 
 

@@ -6,11 +6,13 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .._util import did_you_mean
 from ..errors import ModelError, Problem
 from ._schema import FORMAT_VERSION, SECTIONS, FieldSpec
+
+T = TypeVar("T")
 
 # build_model registers itself here when stratlab.model is imported, so that
 # Model.replace re-validates without this module importing _build (which imports it).
@@ -136,6 +138,35 @@ DEFAULT_PERSPECTIVES: tuple[Perspective, ...] = (
 )
 
 
+class ModelCache:
+    """Derived data computed once per model: compiled matrices, the node table,
+    baselines per history, the map layout.
+
+    Models are immutable, so what is derived from one never goes stale; a new model
+    (:meth:`Model.replace`, :meth:`Model.with_values`) starts with an empty cache.
+    The cache is not pickled (a model sent to a worker process recomputes).
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self) -> None:
+        self._items: dict[str, Any] = {}
+
+    def get(self, key: str, build: Callable[[], T]) -> T:
+        """The value cached under ``key``, built by ``build()`` the first time."""
+        try:
+            return self._items[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._items[key] = build()
+            return value
+
+    def __reduce__(self) -> tuple[type[ModelCache], tuple[()]]:
+        return (ModelCache, ())
+
+    def __repr__(self) -> str:
+        return f"ModelCache({', '.join(sorted(self._items)) or 'empty'})"
+
+
 @dataclass(frozen=True)
 class Model:
     """A validated strategy map: perspectives, objectives, measures, links, OKRs, initiatives.
@@ -156,6 +187,7 @@ class Model:
     thresholds: Thresholds = field(default_factory=Thresholds)
     stratlab: int = FORMAT_VERSION
     source: str | None = field(default=None, compare=False, repr=False)
+    cache: ModelCache = field(default_factory=ModelCache, init=False, compare=False, repr=False)
 
     # ----------------------------------------------------------------- lookups
     @cached_property

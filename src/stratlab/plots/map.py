@@ -471,11 +471,7 @@ def update_strategy_map(fig: go.Figure, model: Model, scores: pd.DataFrame) -> g
 
 def map_layout_cached(model: Model) -> MapLayout:
     """:func:`map_layout`, cached on the (immutable) model."""
-    cached = model.__dict__.get("_stratlab_map_layout")
-    if cached is None:
-        cached = map_layout(model)
-        model.__dict__["_stratlab_map_layout"] = cached
-    return cached
+    return model.cache.get("plots.map_layout", lambda: map_layout(model))
 
 
 def update_link_widths(fig: go.Figure, model: Model) -> go.Figure:

@@ -1,6 +1,7 @@
 """Statistics on KPI histories: correlations, partial correlations, Granger tests,
 link verdicts, link suggestions and calibration."""
 
+from stratlab.stats._common import TRANSFORMS, as_wide, transform_frame
 from stratlab.stats.calibration import CalibrationResult, calibrate
 from stratlab.stats.correlation import correlate
 from stratlab.stats.granger import GrangerBest, granger, granger_best
@@ -8,8 +9,10 @@ from stratlab.stats.links import check_links, objective_evidence, suggest_links
 from stratlab.stats.partial import partial_correlate
 
 __all__ = [
+    "TRANSFORMS",
     "CalibrationResult",
     "GrangerBest",
+    "as_wide",
     "calibrate",
     "check_links",
     "correlate",
@@ -18,4 +21,5 @@ __all__ = [
     "objective_evidence",
     "partial_correlate",
     "suggest_links",
+    "transform_frame",
 ]

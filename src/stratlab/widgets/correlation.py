@@ -159,8 +159,7 @@ def correlation_explorer(
     -------
     CorrelationExplorer
     """
-    from ..stats import correlate
-    from ..stats._common import as_wide, transform_frame
+    from ..stats import as_wide, correlate, transform_frame
 
     wide = as_wide(history, where="correlation_explorer")
     if columns is not None:
