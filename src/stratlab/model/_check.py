@@ -182,14 +182,14 @@ class _Checker:
                         f"unknown key {key!r}.",
                         did_you_mean(str(key), THRESHOLD_KEYS, "keys"),
                     )
-            green = self.number(value.get("green", 0.7), (*path, "green"))
-            amber = self.number(value.get("amber", 0.4), (*path, "amber"))
+            green = self.number(value.get("green", Thresholds().green), (*path, "green"))
+            amber = self.number(value.get("amber", Thresholds().amber), (*path, "amber"))
             if green is None or amber is None:
                 return None
             if not 0 <= amber <= green:
                 self.add(path, f"needs 0 ≤ amber ≤ green, got green {green:g}, amber {amber:g}.")
                 return None
-            return Thresholds(green, amber)
+            return Thresholds(green=green, amber=amber)
         if t == "refs":
             if isinstance(value, str):
                 value = [value]

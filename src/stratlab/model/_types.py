@@ -30,7 +30,7 @@ NodeKind = Literal["perspective", "objective", "measure", "okr", "key_result"]
 # --------------------------------------------------------------------------- objects
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Thresholds:
     """Status thresholds on a 0–1 score: green ≥ ``green``, amber ≥ ``amber``, red below."""
 
@@ -38,14 +38,14 @@ class Thresholds:
     amber: float = 0.4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Perspective:
     id: str
     name: str
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Objective:
     id: str
     name: str
@@ -55,7 +55,7 @@ class Objective:
     owner: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Measure:
     id: str
     name: str
@@ -74,7 +74,7 @@ class Measure:
     owner: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Link:
     """A cause → effect link.
 
@@ -96,7 +96,7 @@ class Link:
         return "driver" if self.coefficient is not None else "objective"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class KeyResult:
     id: str
     name: str
@@ -109,7 +109,7 @@ class KeyResult:
     weight: float = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class OKR:
     id: str
     objective: str
@@ -119,7 +119,7 @@ class OKR:
     owner: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Initiative:
     id: str
     name: str
@@ -131,10 +131,10 @@ class Initiative:
 
 
 DEFAULT_PERSPECTIVES: tuple[Perspective, ...] = (
-    Perspective("learning", "Learning & Growth"),
-    Perspective("process", "Internal Process"),
-    Perspective("customer", "Customer"),
-    Perspective("financial", "Financial"),
+    Perspective(id="learning", name="Learning & Growth"),
+    Perspective(id="process", name="Internal Process"),
+    Perspective(id="customer", name="Customer"),
+    Perspective(id="financial", name="Financial"),
 )
 
 
@@ -167,7 +167,7 @@ class ModelCache:
         return f"ModelCache({', '.join(sorted(self._items)) or 'empty'})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Model:
     """A validated strategy map: perspectives, objectives, measures, links, OKRs, initiatives.
 

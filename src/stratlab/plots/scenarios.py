@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..io import load_model
+from ..model import Thresholds
 from ..render import STATUS_COLORS
 from ._common import (
     STATUS_SYMBOLS,
@@ -74,7 +75,11 @@ def whatif_chart(
     delta = sub["delta"].to_numpy(dtype=float)
     statuses = []
     for i, a in zip(sub["id"], after, strict=True):
-        g, am = thresholds_of(model, i) if model is not None else (0.7, 0.4)
+        g, am = (
+            thresholds_of(model, i)
+            if model is not None
+            else (Thresholds().green, Thresholds().amber)
+        )
         statuses.append(status_name(a, g, am))
     cx: list[float | None] = []
     cy: list[str | None] = []

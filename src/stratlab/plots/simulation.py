@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InputError, Problem
+from ..model import Thresholds
 from ..render import STATUS_COLORS
 from ._common import QUALITATIVE, apply_layout, esc, fmt_num, need_columns
 from .scorecard import unique_labels
@@ -63,7 +64,7 @@ def fan_chart(
     model : Model, optional
         For display names and the green threshold.
     green : float, optional
-        Green threshold line (default: the model's, else 0.7).
+        Green threshold line (default: the model's, else the default :class:`~stratlab.model.Thresholds`).
 
     Returns
     -------
@@ -112,7 +113,7 @@ def fan_chart(
             )
         )
     if green is None:
-        green = model.thresholds.green if model is not None else 0.7
+        green = (model.thresholds if model is not None else Thresholds()).green
     traces = []
     for k, i in enumerate(ids):
         sub = frame[frame["id"] == i].sort_values("step")
@@ -212,7 +213,7 @@ def attainment_distribution(
                 )
             draws = {i: draws[i] for i in ids}
     if green is None:
-        green = model.thresholds.green if model is not None else 0.7
+        green = (model.thresholds if model is not None else Thresholds()).green
     traces = []
     for k, (i, a) in enumerate(draws.items()):
         a = a[np.isfinite(a)]
