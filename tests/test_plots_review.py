@@ -131,7 +131,9 @@ def test_attainment_by_period_statuses_cover_every_colour(model) -> None:  # typ
 
 @pytest.mark.parametrize("periods", [0, 1.5, True])
 def test_attainment_by_period_bad_periods(model, history, periods) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(InputError, match=r"periods must be a positive whole number"):
+    with pytest.raises(
+        InputError, match=r"attainment_by_period: periods=\S+ must be an integer >= 1"
+    ):
         plots.attainment_by_period(model, score_history(model, history), periods=periods)
 
 
@@ -188,5 +190,5 @@ def test_outlook_fan_steps_equal_simulations(model) -> None:  # type: ignore[no-
     ]
     np.testing.assert_allclose(median.y, expected, atol=1e-12)
     assert "next 2 quarters" in fig.layout.title.text
-    with pytest.raises(InputError, match=r"horizon must be a positive whole number"):
+    with pytest.raises(InputError, match=r"outlook_fan: horizon=\S+ must be an integer >= 1"):
         plots.outlook_fan(model, horizon=0)

@@ -118,7 +118,9 @@ def test_bad_inputs_explained() -> None:
         whatif_scenarios(model, inputs=["m_aa"])
     with pytest.raises(InputError, match=r"'d' is not a measure or key result"):
         whatif_scenarios(model, inputs=["d"])
-    with pytest.raises(InputError, match=r"steps=1 must be a whole number from 2 to 41"):
+    with pytest.raises(
+        InputError, match=r"whatif_scenarios: steps=1 must be an integer between 2 and 41"
+    ):
         whatif_scenarios(model, inputs=["m_a"], steps=1)
     data = tiny_model_dict()
     data["objectives"] = [o for o in data["objectives"] if o["perspective"] != "financial"]

@@ -276,7 +276,7 @@ def test_link_weight_change_matches_reference():
     res = whatif(model, [(f"link:{lk.source}->{lk.target}", "set", 0.9)])
     new = model.replace(
         links=[
-            type(x)(x.source, x.target, weight=0.9, lag=x.lag)
+            type(x)(source=x.source, target=x.target, weight=0.9, lag=x.lag)
             if (x.source, x.target) == (lk.source, lk.target)
             else x
             for x in model.links

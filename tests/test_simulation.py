@@ -219,7 +219,7 @@ def test_default_elapsed():
 
 def test_bad_inputs(example):
     model, _ = example
-    with pytest.raises(InputError, match="samples=0 must be a whole number ≥ 1"):
+    with pytest.raises(InputError, match="samples=0 must be an integer >= 1"):
         simulate(model, samples=0)
     with pytest.raises(InputError, match=r"elapsed=0 must be the share .* \(0, 1\]"):
         simulate(model, elapsed=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from difflib import get_close_matches
+from typing import Literal, overload
 
 from .errors import InputError, Problem
 
@@ -46,12 +47,38 @@ def did_you_mean(
     return None
 
 
+@overload
 def check_int(
     value: object,
     name: str,
+    where: str = "",
     *,
     minimum: int,
+    maximum: int | None = None,
+    allow_none: Literal[False] = False,
+    fix: str | None = None,
+) -> int: ...
+
+
+@overload
+def check_int(
+    value: object,
+    name: str,
     where: str = "",
+    *,
+    minimum: int,
+    maximum: int | None = None,
+    allow_none: bool,
+    fix: str | None = None,
+) -> int | None: ...
+
+
+def check_int(
+    value: object,
+    name: str,
+    where: str = "",
+    *,
+    minimum: int,
     maximum: int | None = None,
     allow_none: bool = False,
     fix: str | None = None,
@@ -76,7 +103,7 @@ def check_int(
         prefix = f"{where}: " if where else ""
         raise InputError(
             Problem(
-                f"{prefix}{name}={value!r} must be a whole number {bound}.",
+                f"{prefix}{name}={value!r} must be an integer {bound}.",
                 fix=fix or f"pass {name}= a whole number {bound}.",
             )
         )

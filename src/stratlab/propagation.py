@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ._util import check_int
 from .engine import (
     AppliedChanges,
     Baseline,
@@ -350,12 +351,7 @@ def whatif(
     compiled = compile_model(model)
     if horizon is None:
         horizon = max(8, 3 * compiled.max_lag)
-    if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)) or horizon < 0:
-        raise InputError(
-            Problem(
-                f"horizon={horizon!r} is not a whole number of periods ≥ 0.", fix="e.g. horizon=8."
-            )
-        )
+    horizon = check_int(horizon, "horizon", minimum=0, fix="e.g. horizon=8.")
     base = get_baseline(model, history, period)
     return WhatIfResult(model, tuple(chs), int(horizon), base, apply_changes(base, chs))
 

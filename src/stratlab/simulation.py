@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._util import check_int, did_you_mean
 from .engine import (
     LinearSystem,
     check_history,
@@ -372,13 +373,10 @@ class SimulationResult:
     def samples(self, node_id: str) -> np.ndarray:
         """Score samples of one node (float64 copy); InputError for an unknown id."""
         if node_id not in self._col:
-            from difflib import get_close_matches
-
-            close = get_close_matches(str(node_id), list(self._col), n=1)
             raise InputError(
                 Problem(
                     f"{node_id!r} is not a node of the model.",
-                    fix=f"did you mean {close[0]!r}?" if close else "use a node id of the model.",
+                    fix=did_you_mean(node_id, list(self._col)) or "use a node id of the model.",
                 )
             )
         return self._scores[self._col[node_id]].astype(float)
@@ -522,14 +520,6 @@ class SimulationResult:
         return self.html()
 
 
-def _check_int(name: str, value: Any, minimum: int, example: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(
-            Problem(f"{name}={value!r} must be a whole number ≥ {minimum}.", fix=f"e.g. {example}.")
-        )
-    return int(value)
-
-
 def simulate(
     model: Any,
     history: Any = None,
@@ -584,8 +574,10 @@ def simulate(
     from .io import load_model
 
     model = load_model(model)
-    samples = _check_int("samples", samples, 1, "samples=10_000")
-    horizon = 1 if horizon is None else _check_int("horizon", horizon, 1, "horizon=1")
+    samples = check_int(samples, "samples", minimum=1, fix="e.g. samples=10_000.")
+    horizon = (
+        1 if horizon is None else check_int(horizon, "horizon", minimum=1, fix="e.g. horizon=1.")
+    )
     if elapsed is None:
         elapsed = default_elapsed()
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not 0 < elapsed <= 1:
@@ -602,7 +594,7 @@ def simulate(
     ):
         raise InputError(Problem(f"spread={spread!r} must be a number ≥ 0.", fix="e.g. spread=1."))
     if seed is not None:
-        seed = _check_int("seed", seed, 0, "seed=42")
+        seed = check_int(seed, "seed", minimum=0, fix="e.g. seed=42.")
     compiled = compile_model(model)
     n_nodes = len(node_table(model).ids)
     if samples * n_nodes * 4 > MEMORY_LIMIT:
@@ -617,7 +609,9 @@ def simulate(
     if chunk_size is None:
         blocks_per_chunk = max(1, (2**25) // max(1, width * 8 * BLOCK))
     else:
-        chunk_size = _check_int("chunk_size", chunk_size, 1, "chunk_size=8192")
+        chunk_size = int(
+            check_int(chunk_size, "chunk_size", minimum=1, fix="e.g. chunk_size=8192.")
+        )
         blocks_per_chunk = -(-chunk_size // BLOCK)
     plan = _plan(
         model,

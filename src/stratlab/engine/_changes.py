@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from difflib import get_close_matches
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._util import did_you_mean
 from ..errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -139,11 +139,10 @@ def as_changes(changes: Any) -> list[Change]:
             continue
         key, op, value = item
         if op not in ("set", "shift"):
-            close = get_close_matches(str(op), ["set", "shift"], n=1)
             problems.append(
                 Problem(
                     f"change #{i} for {key!r}: unknown operation {op!r}.",
-                    fix=f"did you mean {close[0]!r}?" if close else "use 'set' or 'shift'.",
+                    fix=did_you_mean(op, ["set", "shift"]) or "use 'set' or 'shift'.",
                 )
             )
             continue
@@ -174,13 +173,11 @@ def check_changes(model: Model, changes: Sequence[Change]) -> None:
         if pair is not None:
             if pair not in link_keys:
                 options = [link_key(a, b) for a, b in link_keys]
-                close = get_close_matches(link_key(*pair), options, n=1, cutoff=0.6)
                 problems.append(
                     Problem(
                         f"there is no link {pair[0]} → {pair[1]} in the model.",
-                        fix=f"did you mean {close[0]!r}?"
-                        if close
-                        else "change an existing link (written link:SOURCE->TARGET) or add it to the model.",
+                        fix=did_you_mean(link_key(*pair), options)
+                        or "change an existing link (written link:SOURCE->TARGET) or add it to the model.",
                     )
                 )
             continue
@@ -195,13 +192,11 @@ def check_changes(model: Model, changes: Sequence[Change]) -> None:
                 )
             )
             continue
-        close = get_close_matches(ch.key, leaves, n=1, cutoff=0.6)
         problems.append(
             Problem(
                 f"{ch.key!r} is not a measure or key result of the model.",
-                fix=f"did you mean {close[0]!r}?"
-                if close
-                else "use a measure or key-result id, or link:SOURCE->TARGET for a link.",
+                fix=did_you_mean(ch.key, leaves)
+                or "use a measure or key-result id, or link:SOURCE->TARGET for a link.",
             )
         )
     if problems:

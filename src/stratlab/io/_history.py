@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._util import did_you_mean
 from ..errors import HistoryError, InputError, Problem
 from ..model import Model
 
@@ -160,14 +161,9 @@ def load_history(
         known = [m.id for m in model.measures] + [kr.id for kr in model.key_results]
         for col in wide.columns:
             if col not in known:
-                from difflib import get_close_matches
-
-                close = get_close_matches(str(col), known, n=1)
                 add(
                     f"{col!r} is not a measure or key result of model {model.name!r}.",
-                    f"did you mean {close[0]!r}?"
-                    if close
-                    else "rename the column to a measure id, or drop it.",
+                    did_you_mean(col, known) or "rename the column to a measure id, or drop it.",
                     column=str(col),
                 )
     if problems:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._util import did_you_mean
 from ..errors import InputError, ModelError, Problem
 from ..model import SECTIONS, TOP, Model, build_model, path_str, to_dict
 from ._atomic import atomic_path
@@ -225,15 +226,10 @@ def _read_excel_model(
     names = {ws.title.strip().lower(): ws for ws in wb.worksheets}
     for title in names:
         if title not in EXCEL_SHEETS:
-            from difflib import get_close_matches
-
-            close = get_close_matches(title, EXCEL_SHEETS, n=1)
             problems.append(
                 Problem(
                     f"unknown sheet {title!r}.",
-                    fix=f"did you mean {close[0]!r}?"
-                    if close
-                    else f"sheets are: {', '.join(EXCEL_SHEETS)}.",
+                    fix=did_you_mean(title, EXCEL_SHEETS, "sheets"),
                     file=file,
                     sheet=title,
                 )

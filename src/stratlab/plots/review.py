@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._util import check_int
 from ..errors import InputError, Problem
 from ..io import load_model
 from ..render import STATUS_COLORS, STATUSES
@@ -166,13 +167,9 @@ def attainment_by_period(
     from ..engine import status_of
 
     model = load_model(model)
-    if isinstance(periods, bool) or not isinstance(periods, int) or periods < 1:
-        raise InputError(
-            Problem(
-                f"attainment_by_period: periods must be a positive whole number, not {periods!r}.",
-                fix="pass e.g. periods=8.",
-            )
-        )
+    periods = int(
+        check_int(periods, "periods", "attainment_by_period", minimum=1, fix="pass e.g. periods=8.")
+    )
     shown = _objective_scores(model, history_scores, "attainment_by_period").iloc[-periods:]
     ids = list(shown.columns)
     names = [o.name for o in model.objectives]
@@ -411,13 +408,9 @@ def outlook_fan(
     from ..simulation import simulate
 
     model = load_model(model)
-    if isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
-        raise InputError(
-            Problem(
-                f"outlook_fan: horizon must be a positive whole number, not {horizon!r}.",
-                fix="pass e.g. horizon=4.",
-            )
-        )
+    horizon = int(
+        check_int(horizon, "horizon", "outlook_fan", minimum=1, fix="pass e.g. horizon=4.")
+    )
     if ids is None:
         top = model.perspectives[-1].id
         ids = [o.id for o in model.objectives if o.perspective == top]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._util import check_int, did_you_mean
 from ..errors import InputError, Problem
 from ..io import load_model
 from ..model import Thresholds
@@ -242,13 +243,9 @@ def whatif_scenarios(
     from ..propagation import whatif
 
     model = load_model(model)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 41:
-        raise InputError(
-            Problem(
-                f"whatif_scenarios: steps={steps!r} must be a whole number from 2 to 41.",
-                fix="e.g. steps=9.",
-            )
-        )
+    steps = int(
+        check_int(steps, "steps", "whatif_scenarios", minimum=2, maximum=41, fix="e.g. steps=9.")
+    )
     if inputs is None:
         chosen = _default_inputs(model, history)
     else:
@@ -256,16 +253,11 @@ def whatif_scenarios(
         problems = []
         for i in chosen:
             if i not in model or model.kind_of(i) not in ("measure", "key_result"):
-                from difflib import get_close_matches
-
                 leaves = [m.id for m in model.measures] + [k.id for k in model.key_results]
-                close = get_close_matches(i, leaves, n=1)
                 problems.append(
                     Problem(
                         f"whatif_scenarios: {i!r} is not a measure or key result of the model.",
-                        fix=f"did you mean {close[0]!r}?"
-                        if close
-                        else "pass measure or key-result ids.",
+                        fix=did_you_mean(i, leaves) or "pass measure or key-result ids.",
                     )
                 )
             elif _input_grid(model, i, 3) is None:

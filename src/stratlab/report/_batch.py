@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stratlab._util import did_you_mean
 from stratlab.errors import InputError, Problem, StratlabError
 from stratlab.io import atomic_write
 from stratlab.report._templates import load_template, validate_parameters
@@ -215,12 +215,17 @@ def read_manifest(
         bad = False
         for key in raw:
             if key not in _UNIT_KEYS:
-                close = difflib.get_close_matches(str(key), _UNIT_KEYS, n=1)
                 problems.append(
                     Problem(
                         f"unknown key {key!r}",
-                        fix=(f"did you mean {close[0]!r}? " if close else "")
-                        + "a unit has unit, model, history, and optional period, template, parameters",
+                        fix=" ".join(
+                            s
+                            for s in (
+                                did_you_mean(key, _UNIT_KEYS),
+                                "a unit has unit, model, history, and optional period, template, parameters",
+                            )
+                            if s
+                        ),
                         path=f"{prefix}.{key}" if prefix else key,
                         **loc,
                     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import difflib
 import json
 import os
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from stratlab._util import did_you_mean
 from stratlab.errors import InputError, Problem
 
 __all__ = ["Template", "list_templates", "load_template", "validate_parameters"]
@@ -116,8 +116,7 @@ def load_template(template: str | os.PathLike[str]) -> Template:
         name = str(template)
         names = list_templates()
         if name not in names:
-            close = difflib.get_close_matches(name, names, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = f"{s} " if (s := did_you_mean(name, names)) else ""
             raise InputError(
                 Problem(
                     f"unknown review template {name!r}",
@@ -222,8 +221,7 @@ def validate_parameters(template: Template, parameters: Mapping[str, Any]) -> No
                 )
             )
         elif key not in template.parameters:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = f"{s} " if (s := did_you_mean(key, known)) else ""
             problems.append(
                 Problem(
                     f"unknown parameter {key!r} for template {template.name!r}",

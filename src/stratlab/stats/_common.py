@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stratlab._util import did_you_mean
 from stratlab.errors import HistoryError, InputError, Problem
 
 TRANSFORMS = ("diff", "pct_change", "detrend", "none")
@@ -19,8 +19,7 @@ METHODS = ("pearson", "spearman", "kendall")
 def check_choice(value: object, choices: Sequence[str], name: str, where: str) -> str:
     """Return ``value`` if it is one of ``choices``, else raise :class:`InputError`."""
     if not isinstance(value, str) or value not in choices:
-        close = difflib.get_close_matches(str(value), list(choices), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        hint = f"{s} " if (s := did_you_mean(value, choices)) else ""
         raise InputError(
             Problem(
                 f"{where}: {name}={value!r} is not one of {', '.join(map(repr, choices))}.",
@@ -30,36 +29,13 @@ def check_choice(value: object, choices: Sequence[str], name: str, where: str) -
     return value
 
 
-def check_int(
-    value: object, name: str, where: str, *, minimum: int, allow_none: bool = False
-) -> int | None:
-    """Return ``value`` if it is an int ``>= minimum`` (or None when allowed)."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise InputError(
-            Problem(
-                f"{where}: {name}={value!r} must be an integer >= {minimum}.",
-                fix=f"pass {name}= a whole number of periods >= {minimum}.",
-            )
-        )
-    return int(value)
-
-
 def check_ids(ids: Sequence[str], known: Sequence[str], name: str, where: str) -> list[str]:
     """Raise :class:`InputError` naming every id in ``ids`` that is not in ``known``."""
     known_set = set(known)
     problems = []
     for i in ids:
         if i not in known_set:
-            close = difflib.get_close_matches(str(i), [str(k) for k in known], n=1)
-            fix = (
-                f"did you mean {close[0]!r}?"
-                if close
-                else f"use one of the history's columns: {', '.join(map(str, list(known)[:12]))}"
-                + ("…" if len(known) > 12 else "")
-                + "."
-            )
+            fix = did_you_mean(i, known, "history's columns")
             problems.append(Problem(f"{where}: {name} id {i!r} is not in the history.", fix=fix))
     if problems:
         raise InputError(problems)

@@ -45,7 +45,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stratlab.stats._common import TRANSFORMS, check_choice, check_int, transform_frame
+from stratlab._util import check_int
+from stratlab.stats._common import TRANSFORMS, check_choice, transform_frame
 from stratlab.stats.links import evidence_for_tests, load_inputs
 
 __all__ = ["CALIBRATION_COLUMNS", "CalibrationResult", "calibrate"]

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stratlab._util import check_int
 from stratlab.errors import StratlabWarning
 from stratlab.stats._common import (
     METHODS,
@@ -36,7 +37,6 @@ from stratlab.stats._common import (
     bh_qvalues,
     check_choice,
     check_ids,
-    check_int,
     fisher_ci,
     transform_frame,
 )

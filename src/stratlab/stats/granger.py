@@ -7,8 +7,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from stratlab._util import check_int
 from stratlab.errors import InputError, Problem
-from stratlab.stats._common import check_int
 from stratlab.stats.correlation import prepare
 
 __all__ = ["GRANGER_COLUMNS", "GrangerBest", "granger", "granger_best"]

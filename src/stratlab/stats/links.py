@@ -43,12 +43,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stratlab._util import check_int
 from stratlab.errors import InputError, Problem
 from stratlab.stats._common import (
     METHODS,
     TRANSFORMS,
     check_choice,
-    check_int,
     transform_frame,
 )
 from stratlab.stats.correlation import (
