@@ -80,8 +80,6 @@ class Problem:
 class StratlabError(Exception):
     """Base of every stratlab error; carries one or more :class:`Problem` records."""
 
-    kind = "input"
-
     def __init__(self, problems: Problem | str | Iterable[Problem], *, file: str | None = None):
         if isinstance(problems, str):
             problems = [Problem(problems, file=file)]
@@ -103,13 +101,9 @@ class StratlabError(Exception):
 class ModelError(StratlabError):
     """A strategy model file (YAML, JSON, Excel or dict) is invalid."""
 
-    kind = "model"
-
 
 class HistoryError(StratlabError):
     """A KPI history (CSV, Excel or DataFrame) is invalid."""
-
-    kind = "history"
 
 
 class InputError(StratlabError):
@@ -128,8 +122,6 @@ class ReportError(StratlabError):
     notebook_path : str or None
         Where the partially executed notebook was kept.
     """
-
-    kind = "report"
 
     def __init__(
         self,

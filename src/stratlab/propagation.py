@@ -102,7 +102,7 @@ _TOL = 1e-9
 # --------------------------------------------------------------------------- what-if
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class WhatIfResult:
     """Before, after and delta of every node, now, over a horizon and in the long run.
 
@@ -249,17 +249,44 @@ class WhatIfResult:
         bv, av, _, _ = self._now
         return dict(zip(node_table(self.model).ids, (av - bv).tolist(), strict=True))
 
-    def to_frame(self) -> pd.DataFrame:
-        """The instant effect ("now").
+    def __repr__(self) -> str:
+        text = ", ".join(f"{c.op} {c.key} {c.value:g}" for c in self.changes) or "no change"
+        return f"<WhatIfResult on {self.model.name!r}: {text}; horizon {self.horizon}>"
+
+    def to_frame(self, view: str | int = "now") -> pd.DataFrame:
+        """Before, after and delta of every node, in one view.
+
+        Parameters
+        ----------
+        view : {"now", "long run", "trajectory"} or int
+            ``"now"`` (default): the instant effect; ``"long run"``: the steady
+            state with every lag (:attr:`long_run`); ``"trajectory"``: every
+            period ``0..horizon`` (:attr:`trajectory`); an int ``t``: period
+            ``t`` of the trajectory.
 
         Returns
         -------
         pandas.DataFrame
             One row per node (perspectives top first, objectives, measures,
             OKRs, key results): ``id, kind, name, before, after, delta,
-            score_before, score_after, score_delta``.
+            score_before, score_after, score_delta``; the trajectory adds
+            ``period`` first.
         """
-        return self._frame(*self._now)
+        if view == "now":
+            return self._frame(*self._now)
+        if view == "long run":
+            return self.long_run.copy()
+        if view == "trajectory":
+            return self.trajectory.copy()
+        if isinstance(view, int) and not isinstance(view, bool) and 0 <= view <= self.horizon:
+            traj = self.trajectory
+            return traj[traj["period"] == view].drop(columns="period").reset_index(drop=True)
+        raise InputError(
+            Problem(
+                f"to_frame: view={view!r} is not a view of this what-if.",
+                fix=f"use 'now', 'long run', 'trajectory' or a period 0..{self.horizon}.",
+            )
+        )
 
     @cached_property
     def trajectory(self) -> pd.DataFrame:

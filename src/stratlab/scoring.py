@@ -64,7 +64,7 @@ SCORE_COLUMNS = [
     "coverage",
 ]
 
-MOVER_COLUMNS = ["id", "kind", "name", "previous", "score", "change", "status"]
+MOVER_COLUMNS = ["id", "kind", "name", "previous", "score", "change", "status", "since"]
 
 
 # --------------------------------------------------------------------------- public API
@@ -205,7 +205,6 @@ def _frame(
     th = model.thresholds
     rows: list[tuple[Any, ...]] = []
     nan = np.nan
-    persp_names = {p.id: p.name for p in model.perspectives}
     for i, p in reversed(list(enumerate(model.perspectives))):
         rows.append(
             (
@@ -318,7 +317,6 @@ def _frame(
         },
         columns=SCORE_COLUMNS,
     )
-    frame.attrs["perspective_names"] = persp_names
     return frame
 
 
@@ -419,12 +417,12 @@ def movers(model: Any, history: Any, *, period: Any = None, top: int | None = 5)
         largest absolute change first (ties in model order), columns in this
         order:
 
-        ``id, kind, name, previous, score, change, status``
+        ``id, kind, name, previous, score, change, status, since``
 
         ``kind`` is ``measure`` or ``key_result``; ``change = score − previous``;
-        ``status`` is the status now.  ``attrs["since"]`` names the previous
-        period (None, and no rows, when the history has fewer than two periods
-        up to the review period, or there is no history).
+        ``status`` is the status now; ``since`` names the previous period (the
+        same on every row).  No rows when the history has fewer than two periods
+        up to the review period, or there is no history.
 
     Raises
     ------
@@ -446,9 +444,7 @@ def movers(model: Any, history: Any, *, period: Any = None, top: int | None = 5)
     past, now = _scores_to_date(model, history, period)
     if now is None or len(past) < 2:
         frame = pd.DataFrame({c: [] for c in MOVER_COLUMNS}, columns=MOVER_COLUMNS)
-        frame = frame.astype({"previous": float, "score": float, "change": float})
-        frame.attrs["since"] = None
-        return frame
+        return frame.astype({"previous": float, "score": float, "change": float})
     leaves = now[now["kind"].isin(["measure", "key_result"])]
     previous = past.iloc[-2].reindex(leaves["id"]).to_numpy(dtype=float)
     current = leaves["score"].to_numpy(dtype=float)
@@ -466,8 +462,8 @@ def movers(model: Any, history: Any, *, period: Any = None, top: int | None = 5)
             "score": current[keep][order],
             "change": change[keep][order],
             "status": leaves["status"].to_numpy()[keep][order],
+            "since": str(past.index[-2]),
         },
         columns=MOVER_COLUMNS,
     )
-    frame.attrs["since"] = str(past.index[-2])
     return frame

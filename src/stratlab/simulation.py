@@ -343,7 +343,7 @@ def _roll_block(
     return ms, ks, okr, obj, persp, w
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SimulationResult:
     """Monte Carlo samples of every node's score, with lazy summaries.
 
@@ -435,8 +435,14 @@ class SimulationResult:
         """
         return self._summary.copy()
 
+    def __repr__(self) -> str:
+        return (
+            f"<SimulationResult on {self.model.name!r}: {self.n_samples} samples, seed "
+            f"{self.seed}, horizon {self.horizon}, elapsed {self.elapsed:g}>"
+        )
+
     def to_frame(self) -> pd.DataFrame:
-        """Same as :meth:`summary`."""
+        """The summary (same as :meth:`summary`): ``id, kind, name, mean, p05, p50, p95, p_green``."""
         return self.summary()
 
     def variance_share(self) -> pd.DataFrame:

@@ -132,13 +132,6 @@ class Compiled:
                     ready.append(j)
         return tuple(self.objectives[i] for i in order)
 
-    @cached_property
-    def objective_perspective(self) -> np.ndarray:
-        """Perspective position of each objective."""
-        return np.array(
-            [self.index[self.model.get(o).perspective] for o in self.objectives], dtype=int
-        )
-
 
 def compile_model(model: Model) -> Compiled:
     """Compile a model into sparse matrices (cached on the model: compile once)."""

@@ -167,7 +167,7 @@ class ModelCache:
         return f"ModelCache({', '.join(sorted(self._items)) or 'empty'})"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, repr=False)
 class Model:
     """A validated strategy map: perspectives, objectives, measures, links, OKRs, initiatives.
 
@@ -301,6 +301,15 @@ class Model:
     def to_dict(self) -> dict[str, Any]:
         """The model as a plain mapping in the file format (round-trips through :func:`build_model`)."""
         return to_dict(self)
+
+    def __repr__(self) -> str:
+        n_kr = sum(len(o.key_results) for o in self.okrs)
+        return (
+            f"<Model {self.name!r}: {len(self.perspectives)} perspectives, "
+            f"{len(self.objectives)} objectives, {len(self.measures)} measures, "
+            f"{len(self.links)} links, {len(self.okrs)} OKRs ({n_kr} key results), "
+            f"{len(self.initiatives)} initiatives; period {self.period}>"
+        )
 
     def _repr_html_(self) -> str:
         from ..render import model_html

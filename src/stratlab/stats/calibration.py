@@ -104,7 +104,7 @@ def calibrate(
     )
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CalibrationResult:
     """Calibrated weights of a model (see :func:`calibrate`); computed on first use."""
 
@@ -135,6 +135,9 @@ class CalibrationResult:
         out = pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
         out["_o"] = [order[(s, t)] for s, t in zip(out["source"], out["target"], strict=True)]
         return out.sort_values("_o").drop(columns="_o").reset_index(drop=True)
+
+    def __repr__(self) -> str:
+        return f"<CalibrationResult for {self.prior.name!r}: {len(self.prior.links)} links>"
 
     def to_frame(self) -> pd.DataFrame:
         """One row per link: ``source, target, kind, lag, prior, estimate, ci_low, ci_high, r2, n``.
