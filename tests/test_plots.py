@@ -236,19 +236,22 @@ def test_verdict_map(model) -> None:  # type: ignore[no-untyped-def]
             "best_lag": [0, 1, 1],
             "n": 20,
             "r": [0.6, 0.1, -0.5],
+            "mde_r": [0.58, 0.58, 0.58],
             "q_value": [0.01, 0.5, 0.02],
             "granger_p": [0.02, 0.4, 0.03],
-            "verdict": ["supported", "weak", "contradicted"],
+            "verdict": ["supported", "underpowered", "contradicted"],
             "reason": [None, f"small r {SCRIPT}", None],
         }
     )
     fig = plots.verdict_map(model, checks)
     links = {t.name: t for t in fig.data if (t.meta or {}).get("role") == "link"}
-    assert set(links) == {"supported", "weak", "contradicted", "untestable"}  # e->d has no row
+    assert set(links) == {"supported", "underpowered", "contradicted", "untestable"}  # e->d: no row
     assert links["supported"].line.color == plots.VERDICT_COLORS["supported"]
     assert links["contradicted"].line.dash == "dash"  # lagged
     hover = next(t for t in fig.data if (t.meta or {}).get("role") == "link-hover").hovertext
-    assert any("verdict: weak" in h and "small r &lt;script&gt;" in h for h in hover)
+    assert any("verdict: underpowered" in h and "small r &lt;script&gt;" in h for h in hover)
+    assert any("detectable |r| ≥ 0.58" in h for h in hover)
+    assert links["underpowered"].line.color == plots.VERDICT_COLORS["underpowered"]
     _assert_escaped(fig)
 
 

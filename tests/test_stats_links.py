@@ -99,7 +99,10 @@ def test_independent_true_links_supported_at_true_lags_decoy_rejected(independen
         assert res.loc[link, "verdict"] == "supported", res.loc[link]
         assert res.loc[link, "best_lag"] == lag
         assert res.loc[link, "q_value"] <= 0.05
-    assert res.loc[("d", "c"), "verdict"] == "weak"
+    # 143 differences can see |r| >= 0.23: the decoy's r ~ 0 is "not supported", not "weak"
+    assert res.loc[("d", "c"), "verdict"] == "not supported"
+    assert res.loc[("d", "c"), "mde_r"] < 0.3
+    assert not res["lag_mismatch"].any()
     assert res.loc[("promo", "sales"), "kind"] == "driver"
     assert res.loc[("a", "b"), "granger_p"] < 0.01
     # on levels the trend-only decoy looks supported: why diff is the default
@@ -141,7 +144,7 @@ def test_zero_coefficient_driver_has_no_expected_sign() -> None:
 def test_thresholds_are_overridable(independent) -> None:  # type: ignore[no-untyped-def]
     model, history = independent
     strict = check_links(model, history, min_r=0.95).set_index(["source", "target"])
-    assert strict.loc[("a", "b"), "verdict"] == "weak"
+    assert strict.loc[("a", "b"), "verdict"] == "not supported"
     assert "min_r=0.95" in strict.loc[("a", "b"), "reason"]
     only_lag0 = check_links(model, history, max_lag=0).set_index(["source", "target"])
     assert only_lag0.loc[("a", "b"), "best_lag"] == 0
@@ -161,26 +164,30 @@ def test_suggest_finds_the_unmodelled_upward_link(independent) -> None:  # type:
     )
 
 
-def test_independent_calibration_recovers_shares_and_coefficient(independent) -> None:  # type: ignore[no-untyped-def]
+def test_independent_calibration_recovers_coefficient_and_keeps_every_link(independent) -> None:  # type: ignore[no-untyped-def]
     model, history = independent
     cal = calibrate(model, history, n_boot=100, seed=1)
     frame = cal.to_frame()
     assert list(frame.columns) == CALIBRATION_COLUMNS
-    into_c = frame[frame["target"] == "c"].set_index("source")
-    share = into_c["estimate"].abs() / into_c["estimate"].abs().sum()
-    for src, true_share in TRUE_SHARES_C.items():  # documented tolerance: 0.1 in share
-        assert share[src] == pytest.approx(true_share, abs=0.1)
     driver = frame[frame["kind"] == "driver"].iloc[0]
     assert driver["estimate"] == pytest.approx(DRIVER_COEF, rel=0.1)
     assert driver["ci_low"] < DRIVER_COEF < driver["ci_high"]
-    # the calibrated model: prior total link weight into c is kept
+    # the verdicts are check_links' verdicts, row for row
+    checks = check_links(model, history)
+    assert list(frame["verdict"]) == list(checks["verdict"])
+    # the decoy is not supported: it stays, with its prior weight and a note
     new = cal.model
-    kept = [lk for lk in new.links if lk.target == "c"]
-    assert sum(abs(lk.weight) for lk in kept) == pytest.approx(1.5)
-    for lk in kept:
+    assert [(lk.source, lk.target) for lk in new.links] == [
+        (lk.source, lk.target) for lk in model.links
+    ]
+    decoy = frame.set_index(["source", "target"]).loc[("d", "c")]
+    assert decoy["verdict"] == "not supported" and "prior kept" in decoy["note"]
+    assert decoy["ci_low"] < 0 < decoy["ci_high"]
+    assert next(lk for lk in new.links if lk.source == "d").weight == 0.5
+    for lk in new.links:
         if lk.weight_range is not None:
             assert lk.weight_range[0] <= lk.weight <= lk.weight_range[1]
-    assert "<table" in cal._repr_html_()
+    assert "<table" in cal._repr_html_() and "prior kept" in cal._repr_html_()
     # same seed, same intervals
     again = calibrate(model, history, n_boot=100, seed=1).to_frame()
     pd.testing.assert_frame_equal(frame, again)
@@ -220,18 +227,29 @@ def test_northwind_links(northwind) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_northwind_calibration_within_tolerance(northwind) -> None:  # type: ignore[no-untyped-def]
-    from stratlab.datasets import true_links_frame
+    from stratlab.datasets import DECOY_LINKS, true_links_frame
 
     model, history = northwind
-    frame = calibrate(model, history, n_boot=50, seed=0).to_frame()
+    cal = calibrate(model, history, n_boot=200, seed=0)
+    frame = cal.to_frame()
     truth = true_links_frame().set_index(["source", "target"])
-    obj = frame[frame["kind"] == "objective"].copy()
-    obj["share"] = obj["estimate"].abs() / obj.groupby("target")["estimate"].transform(
-        lambda e: e.abs().sum()
-    )
-    multi = obj.groupby("target")["source"].transform("count") > 1
-    for row in obj[multi].itertuples():  # documented tolerance: 0.15 in share
-        assert row.share == pytest.approx(truth.loc[(row.source, row.target), "share"], abs=0.15)
+    obj = frame[frame["kind"] == "objective"].set_index(["source", "target"])
+    # the generator's weight is the standardised slope (equal variances of the
+    # differenced attainments, see stratlab.datasets); measurement noise attenuates
+    # it a little, so most (not all) 90% intervals cover it
+    true_obj = [k for k in obj.index if k in truth.index and truth.loc[k, "weight"] != 0]
+    covered = [
+        obj.loc[k, "ci_low"] <= truth.loc[k, "weight"] <= obj.loc[k, "ci_high"] for k in true_obj
+    ]
+    assert np.mean(covered) >= 0.7, obj.loc[true_obj]
+    # a single incoming link gets a real interval (skills -> speed)
+    single = obj.loc[("skills", "speed")]
+    assert single["ci_high"] - single["ci_low"] > 0.05
+    for decoy in DECOY_LINKS:
+        row = obj.loc[(decoy.source, decoy.target)]
+        assert row["ci_low"] <= 0 <= row["ci_high"]
+        assert row["verdict"] != "supported" and "prior kept" in row["note"]
+    assert len(cal.model.links) == len(model.links)
     drivers = frame[frame["kind"] == "driver"].set_index(["source", "target"])
     # wait_min -> nps and training_hours -> certified_pct: truth inside the 5-95% interval;
     # orders_per_labour_hour -> labour_cost_pct is confounded by speed -> margin in the

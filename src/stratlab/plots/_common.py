@@ -28,11 +28,18 @@ STATUS_SYMBOLS: dict[str, str] = {
 #: Link verdict colours (same CVD-safe family as the status palette).
 VERDICT_COLORS: dict[str, str] = {
     "supported": "#009E73",
-    "weak": "#E69F00",
+    "not supported": "#E69F00",
+    "underpowered": "#56B4E9",
     "contradicted": "#D55E00",
     "untestable": "#999999",
 }
-VERDICT_DASH = {"supported": "solid", "weak": "dash", "contradicted": "solid", "untestable": "dot"}
+VERDICT_DASH = {
+    "supported": "solid",
+    "not supported": "dash",
+    "underpowered": "dashdot",
+    "contradicted": "solid",
+    "untestable": "dot",
+}
 
 LINK_COLOR = "#4D4D4D"
 INVERSE_COLOR = "#CC79A7"  # Okabe–Ito reddish purple

@@ -233,14 +233,14 @@ def verdict_map(
     model : Model
     checks : DataFrame
         Output of ``check_links`` (``source, target, kind, hypothesised_lag,
-        best_lag, n, r, q_value, granger_p, verdict, reason``).  Driver links
+        best_lag, lag_mismatch, n, r, mde_r, q_value, granger_p, verdict, reason``).  Driver links
         (measure → measure) are not drawn on the map.
 
     Returns
     -------
     plotly.graph_objects.Figure
-        One link trace per verdict (``supported``, ``weak``, ``contradicted``,
-        ``untestable``; dashed when lagged), a hover trace at link midpoints
+        One link trace per verdict (``supported``, ``not supported``,
+        ``underpowered``, ``contradicted``, ``untestable``; dashed when lagged), a hover trace at link midpoints
         with r, q, Granger p and the reason, and one grey objective trace.
     """
     import plotly.graph_objects as go
@@ -269,7 +269,8 @@ def verdict_map(
             "legendgroup": v,
             "mid_symbol": {
                 "supported": "circle",
-                "weak": "diamond",
+                "not supported": "diamond",
+                "underpowered": "square-open",
                 "contradicted": "x",
                 "untestable": "circle-open",
             }[v],
@@ -287,6 +288,8 @@ def verdict_map(
                 f"best lag {fmt_num(row.get('best_lag'))} · r {fmt_num(row.get('r'), 2)} · q {fmt_num(row.get('q_value'), 3)}"
                 f" · Granger p {fmt_num(row.get('granger_p'), 3)}"
             )
+            if row.get("mde_r") is not None:
+                parts.append(f"detectable |r| ≥ {fmt_num(row.get('mde_r'), 2)} (80% power)")
             if row.get("reason"):
                 parts.append(esc(row["reason"]))
         if lk.rationale:

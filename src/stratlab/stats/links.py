@@ -22,13 +22,23 @@ q-values are Benjamini–Hochberg over every (link, lag) test of the call.
 The expected sign is the sign of the link's weight (objective links; an
 inverse link expects a negative r) or coefficient (drivers).
 
-``best_lag`` is the lag with the largest |r| (the dominant lead–lag relation).
-At that lag:
+``best_lag`` is the lag with the strongest *evidence*: the smallest p-value
+(which accounts for the number of pairs each lag has: a longer lag has fewer),
+ties going to the lag closest to the hypothesised one. ``lag_mismatch`` is
+True when it differs from ``hypothesised_lag``.
+
+``mde_r`` is the smallest |r| the test could detect with 80 % power at that
+lag's ``n``, two-sided, at level ``alpha`` (Fisher z:
+``tanh((z_{1-alpha/2} + z_{0.8}) / sqrt(n - 3))``; 0.56 for n = 23, 0.36 for
+n = 59 at alpha = 0.05). At ``best_lag``:
 
 * ``supported``: ``q_value <= alpha``, ``|r| >= min_r`` and r has the expected sign;
 * ``contradicted``: ``q_value <= alpha``, ``|r| >= min_r`` and r has the wrong sign
   (or any sign, for a driver whose coefficient is 0: it states no effect);
-* ``weak``: testable but not significant or ``|r| < min_r`` (the reason says which);
+* ``underpowered``: not significant (or ``|r| < min_r``) and ``mde_r >
+  meaningful_r`` (default 0.3): the data cannot tell a meaningful link from none;
+* ``not supported``: not significant (or ``|r| < min_r``) although the test
+  had the power to see a meaningful link (``mde_r <= meaningful_r``);
 * ``untestable``: no lag has ``min_periods`` pairwise-complete observations,
   or a series is constant or has no evidence.
 
@@ -58,7 +68,24 @@ from stratlab.stats.correlation import (
 )
 from stratlab.stats.granger import granger_table
 
-__all__ = ["LINK_COLUMNS", "SUGGEST_COLUMNS", "check_links", "objective_evidence", "suggest_links"]
+__all__ = [
+    "LINK_COLUMNS",
+    "SUGGEST_COLUMNS",
+    "VERDICTS",
+    "check_links",
+    "mde_r",
+    "objective_evidence",
+    "suggest_links",
+]
+
+#: The one verdict vocabulary of :func:`check_links` and :func:`stratlab.calibrate`.
+VERDICTS: tuple[str, ...] = (
+    "supported",
+    "not supported",
+    "underpowered",
+    "contradicted",
+    "untestable",
+)
 
 LINK_COLUMNS = [
     "source",
@@ -66,8 +93,10 @@ LINK_COLUMNS = [
     "kind",
     "hypothesised_lag",
     "best_lag",
+    "lag_mismatch",
     "n",
     "r",
+    "mde_r",
     "q_value",
     "granger_p",
     "verdict",
@@ -160,7 +189,22 @@ def _weighted_by_objective(model: Any, scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=scores.index)
 
 
-def _check_thresholds(alpha: float, min_r: float, where: str) -> None:
+def mde_r(n: Any, *, alpha: float = 0.05, power: float = 0.8) -> Any:
+    """Smallest |r| a two-sided test at level ``alpha`` detects with ``power``, given n pairs.
+
+    Fisher z approximation: ``tanh((z_{1-alpha/2} + z_{power}) / sqrt(n - 3))``;
+    NaN for ``n <= 3``. Accepts a number or an array.
+    """
+    from scipy.special import ndtri
+
+    n_arr = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (ndtri(1.0 - alpha / 2.0) + ndtri(power)) / np.sqrt(n_arr - 3.0)
+    out = np.where(n_arr > 3, np.tanh(z), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+def _check_thresholds(alpha: float, min_r: float, where: str, meaningful_r: float = 0.3) -> None:
     problems = []
     if not isinstance(alpha, int | float) or isinstance(alpha, bool) or not 0 < alpha < 1:
         problems.append(
@@ -173,6 +217,17 @@ def _check_thresholds(alpha: float, min_r: float, where: str) -> None:
         problems.append(
             Problem(f"{where}: min_r={min_r!r} must be a number in [0, 1).", fix="e.g. min_r=0.2.")
         )
+    if (
+        not isinstance(meaningful_r, int | float)
+        or isinstance(meaningful_r, bool)
+        or not 0 < meaningful_r < 1
+    ):
+        problems.append(
+            Problem(
+                f"{where}: meaningful_r={meaningful_r!r} must be a number strictly between 0 and 1.",
+                fix="e.g. meaningful_r=0.3 (the smallest |r| that would matter).",
+            )
+        )
     if problems:
         raise InputError(problems)
 
@@ -184,6 +239,7 @@ def check_links(
     max_lag: int | None = None,
     alpha: float = 0.05,
     min_r: float = 0.2,
+    meaningful_r: float = 0.3,
     method: str = "pearson",
     transform: str = "diff",
     min_periods: int | None = None,
@@ -198,9 +254,14 @@ def check_links(
     max_lag : int, optional
         Test lags 0..``max_lag`` for every link (default: 0..``link.lag + 2``).
     alpha : float
-        Significance level applied to the BH q-values (default 0.05).
+        Significance level applied to the BH q-values, and the level of
+        ``mde_r`` (default 0.05).
     min_r : float
         Smallest |r| that counts as support or contradiction (default 0.2).
+    meaningful_r : float
+        Smallest |r| that would matter (default 0.3): a link that is not
+        significant is ``underpowered`` when ``mde_r`` exceeds it, else
+        ``not supported``.
     method : {'pearson', 'spearman', 'kendall'}
     transform : {'diff', 'pct_change', 'detrend', 'none'}
     min_periods : int, optional
@@ -211,8 +272,11 @@ def check_links(
     DataFrame
         One row per link in model order, columns in this order: ``source``,
         ``target``, ``kind`` ('objective' | 'driver'), ``hypothesised_lag``,
-        ``best_lag``, ``n``, ``r``, ``q_value`` (at ``best_lag``), ``granger_p``,
-        ``verdict`` ('supported' | 'weak' | 'contradicted' | 'untestable'),
+        ``best_lag`` (smallest p-value), ``lag_mismatch`` (best lag differs
+        from the hypothesised one), ``n``, ``r``, ``mde_r`` (smallest |r|
+        detectable at 80 % power with that n), ``q_value`` (at ``best_lag``),
+        ``granger_p``, ``verdict`` (one of :data:`VERDICTS`: 'supported' |
+        'not supported' | 'underpowered' | 'contradicted' | 'untestable'),
         ``reason`` (why it is not supported, or a note such as a lag other than
         the hypothesised one).
 
@@ -229,7 +293,7 @@ def check_links(
         check_int(min_periods, "min_periods", where, minimum=3, allow_none=True)
         or DEFAULT_MIN_PERIODS
     )
-    _check_thresholds(alpha, min_r, where)
+    _check_thresholds(alpha, min_r, where, meaningful_r)
     model, wide = load_inputs(model, history)
     links = list(model.links)
     if not links:
@@ -261,14 +325,16 @@ def check_links(
             "kind": link.kind,
             "hypothesised_lag": int(link.lag),
             "best_lag": np.nan,
+            "lag_mismatch": False,
             "n": int(sub["n"].max()) if len(sub) else 0,
             "r": np.nan,
+            "mde_r": np.nan,
             "q_value": np.nan,
             "granger_p": np.nan,
             "verdict": "untestable",
             "reason": None,
         }
-        ok = sub["r"].notna()
+        ok = sub["r"].notna() & sub["p_value"].notna()
         if not ok.any():
             empty = [c for c in (link.source, link.target) if raw[c].notna().sum() == 0]
             row["reason"] = (
@@ -280,31 +346,51 @@ def check_links(
             )
             rows.append(row)
             continue
-        signed = sign * sub["r"]
-        best = int(sub["r"].abs().idxmax())
-        q, r = float(sub.loc[best, "q_value"]), float(sub.loc[best, "r"])
-        significant = q <= alpha and abs(r) >= min_r
-        if significant and signed[best] > 0:
-            verdict = "supported"
-            reason = (
-                f"strongest at lag {int(sub.loc[best, 'lag'])}, hypothesised {link.lag}"
-                if int(sub.loc[best, "lag"]) != link.lag
-                else None
+        # best lag by evidence: smallest p (n-aware), ties -> closest to the hypothesis
+        cand = sub[ok]
+        key = np.lexsort(
+            (
+                cand["lag"].to_numpy(),
+                np.abs(cand["lag"].to_numpy() - link.lag),
+                cand["p_value"].to_numpy(),
             )
+        )
+        best = int(cand.index[key[0]])
+        best_lag = int(sub.loc[best, "lag"])
+        q, r = float(sub.loc[best, "q_value"]), float(sub.loc[best, "r"])
+        n_best = int(sub.loc[best, "n"])
+        mde = float(mde_r(n_best, alpha=alpha))
+        significant = q <= alpha and abs(r) >= min_r
+        mismatch = best_lag != link.lag
+        lag_note = f"strongest at lag {best_lag}, hypothesised {link.lag}" if mismatch else None
+        if significant and sign * r > 0:
+            verdict = "supported"
+            reason = lag_note
         elif significant:
             verdict = "contradicted"
             if sign == 0:  # a driver coefficient of 0 states no effect at all
                 reason = f"significant r={r:.3f}, but the coefficient 0 states no effect"
             else:
                 expected = "positive" if sign > 0 else "negative"
-                reason = f"significant with the wrong sign (expected {expected} r)"
+                reason = f"significant with the wrong sign (expected {expected} r, got {r:.2f})"
         else:
-            verdict = "weak"
-            if q > alpha:
-                reason = f"not significant: q={q:.3g} > alpha={alpha}"
+            why = (
+                f"not significant: q={q:.3g} > alpha={alpha}"
+                if q > alpha
+                else f"|r|={abs(r):.3f} < min_r={min_r}"
+            )
+            if not mde <= meaningful_r:
+                verdict = "underpowered"
+                reason = (
+                    f"{why}; with n={n_best} only |r| >= {mde:.2f} is detectable "
+                    f"(80% power), above meaningful_r={meaningful_r}: the data cannot tell"
+                )
             else:
-                reason = f"|r|={abs(r):.3f} < min_r={min_r}"
-        best_lag = int(sub.loc[best, "lag"])
+                verdict = "not supported"
+                reason = (
+                    f"{why}; n={n_best} could detect |r| >= {mde:.2f} (80% power): "
+                    "no evidence for the link"
+                )
         g = granger_table(
             data[link.source].to_numpy(dtype=float),
             data[link.target].to_numpy(dtype=float),
@@ -314,9 +400,11 @@ def check_links(
         )
         row.update(
             best_lag=best_lag,
-            n=int(sub.loc[best, "n"]),
-            r=float(sub.loc[best, "r"]),
-            q_value=float(sub.loc[best, "q_value"]),
+            lag_mismatch=mismatch,
+            n=n_best,
+            r=r,
+            mde_r=mde,
+            q_value=q,
             granger_p=float(g["p_value"].iloc[0]),
             verdict=verdict,
             reason=reason,
@@ -324,6 +412,7 @@ def check_links(
         rows.append(row)
     out = pd.DataFrame(rows, columns=LINK_COLUMNS)
     out["best_lag"] = out["best_lag"].astype("Int64")
+    out["lag_mismatch"] = out["lag_mismatch"].astype(bool)
     return out
 
 
