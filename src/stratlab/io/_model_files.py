@@ -359,8 +359,16 @@ def _maybe_number(text: str) -> Any:
         return text
 
 
-def write_model_file(model: Model, path: str | Path) -> Path:
-    """Write ``model`` to ``path`` as YAML, JSON or Excel (by suffix), atomically."""
+def write_model_file(model: Model, path: str | Path, *, digits: int = 3) -> Path:
+    """Write ``model`` to ``path`` as YAML, JSON or Excel (by suffix), atomically.
+
+    Link weights, weight ranges and driver coefficients are written at
+    ``digits`` significant digits. YAML written from a model loaded from a
+    YAML file keeps that file's comments, key order, flow style and quoting
+    (see :mod:`stratlab.io._roundtrip`).
+    """
+    from ._roundtrip import dump_yaml, round_sig
+
     p = Path(path)
     fmt = MODEL_SUFFIXES.get(p.suffix.lower())
     if fmt is None:
@@ -372,14 +380,15 @@ def write_model_file(model: Model, path: str | Path) -> Path:
             )
         )
     data = to_dict(model)
+    for link in data.get("links", []):
+        for key in ("weight", "weight_range", "coefficient"):
+            if isinstance(link.get(key), list):
+                link[key] = [round_sig(v, digits) for v in link[key]]
+            elif key in link:
+                link[key] = round_sig(link[key], digits)
     with atomic_path(p) as tmp:
         if fmt == "yaml":
-            import yaml
-
-            tmp.write_text(
-                yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100),
-                encoding="utf-8",
-            )
+            tmp.write_text(dump_yaml(data, source=model.source), encoding="utf-8")
         elif fmt == "json":
             tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         else:
@@ -474,6 +483,11 @@ def load_model(source: str | Path | Mapping[str, Any] | Model) -> Model:
     return read_model_file(source)
 
 
-def save_model(model: Model, path: str | Path) -> Path:
-    """Write a model to YAML, JSON or Excel (by the file's suffix), atomically."""
-    return write_model_file(model, path)
+def save_model(model: Model, path: str | Path, *, digits: int = 3) -> Path:
+    """Write a model to YAML, JSON or Excel (by the file's suffix), atomically.
+
+    Link weights and coefficients are written at ``digits`` significant
+    digits. A model loaded from a YAML file is written back with that file's
+    comments, key order, flow style and quoting; only what changed changes.
+    """
+    return write_model_file(model, path, digits=digits)
