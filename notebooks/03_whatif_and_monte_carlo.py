@@ -182,15 +182,17 @@ plots.tornado(
 # ## Ranking initiatives
 #
 # Each initiative's `uplift` is applied as a what-if; initiatives are ranked by
-# their long-run effect on the top perspective (Financial) per unit of budget.
+# their long-run effect on the top perspective (Financial) per 100,000 of budget
+# (`per=`; the default is per 1,000, column `effect_per_1k`). `target=` ranks by
+# the effect on any other perspective or objective; the `note` says why an
+# initiative moves nothing there.
 
 # %%
-ranked = stratlab.rank_initiatives(model, history)
-ranked["effect_per_100k"] = ranked["effect_per_budget"] * 100_000
-ranked[["rank", "name", "budget", "effect", "effect_per_100k"]]
+ranked = stratlab.rank_initiatives(model, history, per=100_000)
+ranked[["rank", "name", "budget", "effect", "effect_per_100k", "note"]]
 
 # %%
-assert ranked["effect_per_budget"].is_monotonic_decreasing
+assert ranked["effect_per_100k"].is_monotonic_decreasing
 assert ranked.iloc[0]["id"] == "demand_forecasting"
 
 # %% [markdown]

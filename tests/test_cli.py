@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -230,11 +231,26 @@ def test_correlate_check_links_calibrate_initiatives(example, tmp_path: Path, ca
     assert code == 0 and out_model.is_file() and "estimate" in csv_of(out).columns
     code, _, err = run(["calibrate", model, history, "-o", str(out_model)], capsys)
     assert code == 2 and "exists already" in err
-    code, _, err = run(["calibrate", model, history, "-o", model, "--force"], capsys)
-    assert code == 2 and "overwrite the input model" in err
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(Path(model).read_text(encoding="utf-8"), encoding="utf-8")
+    code, _, err = run(["calibrate", str(mine), history, "-o", str(mine)], capsys)
+    assert code == 2 and "overwrite the input model" in err and "--force" in err
+    code, out, err = run(["calibrate", str(mine), history, "-o", str(mine), "--force"], capsys)
+    assert code == 0 and "note" in out and "prior kept" in out
+    assert mine.read_text(encoding="utf-8").startswith("# Northwind Coffee")  # comments kept
     code, out, _ = run(["initiatives", model, "--format", "csv"], capsys)
     ranked = csv_of(out)
     assert code == 0 and ranked["rank"].tolist() == sorted(ranked["rank"].tolist())
+    assert list(ranked.columns) == [
+        "id",
+        "name",
+        "target",
+        "budget",
+        "effect",
+        "effect_per_1k",
+        "rank",
+        "note",
+    ]
     code, _, err = run(["correlate", history, "--method", "pearson", "--max-lag", "-1"], capsys)
     assert code == 2 and "max_lag" in err
 
@@ -270,3 +286,31 @@ def test_demo_writes_every_output(tmp_path: Path, capsys) -> None:
     assert "review written:" in err and "checked links: supported" in err
     html = (tmp_path / "demo" / "review.html").read_text(encoding="utf-8")
     assert html.count("Plotly.newPlot") >= 4
+
+
+def test_initiatives_target_and_readable_numbers(example, capsys) -> None:
+    from stratlab.propagation import rank_initiatives
+
+    model, _ = example
+    code, out, err = run(["initiatives", model, "--target", "customer"], capsys)
+    assert code == 0 and "customer" in out
+    assert not re.search(r"\d[eE][-+]?\d", out)  # no scientific notation in the table
+    expected = rank_initiatives(model, target="customer")
+    code, out, _ = run(["initiatives", model, "--target", "customer", "--format", "csv"], capsys)
+    frame = csv_of(out)
+    assert frame["id"].tolist() == expected["id"].tolist()
+    assert (frame["target"] == "customer").all()
+    code, out, _ = run(["initiatives", model, "--per", "100000", "--format", "csv"], capsys)
+    assert "effect_per_100k" in csv_of(out).columns
+    code, _, err = run(["initiatives", model, "--target", "custmer"], capsys)
+    assert code == 2 and "did you mean 'customer'" in err
+
+
+def test_plain_number() -> None:
+    from stratlab.cli import plain_number
+
+    assert plain_number(3.981e-08) == "0.00000003981"
+    assert plain_number(1234567.0) == "1234567"
+    assert plain_number(0.5) == "0.5"
+    assert plain_number(-0.012345) == "-0.01235"
+    assert plain_number(float("nan")) == ""

@@ -383,20 +383,65 @@ def test_sensitivity_ranked_and_linear():
 def test_rank_initiatives():
     model, _ = load_example()
     r = rank_initiatives(model)
-    assert list(r.columns) == ["id", "name", "budget", "effect", "effect_per_budget", "rank"]
+    assert list(r.columns) == [
+        "id",
+        "name",
+        "target",
+        "budget",
+        "effect",
+        "effect_per_1k",
+        "rank",
+        "note",
+    ]
     assert list(r["rank"]) == [1, 2, 3, 4]
-    ratios = r["effect_per_budget"].to_numpy()
+    assert (r["target"] == "financial").all()
+    ratios = r["effect_per_1k"].to_numpy()
     assert (np.diff(ratios) <= 0).all()
     ini = model.initiatives[0]
     lr = whatif(model, [(k, "shift", v) for k, v in ini.uplift]).long_run.set_index("id")
     row = r.set_index("id").loc[ini.id]
     assert row["effect"] == pytest.approx(lr.loc["financial", "delta"], abs=1e-12)
+    assert row["effect_per_1k"] == pytest.approx(row["effect"] * 1000 / ini.budget)
+    per = rank_initiatives(model, per=100_000)
+    assert per["effect_per_100k"].tolist() == pytest.approx((r["effect_per_1k"] * 100).tolist())
     # no budget: NaN ratio, ranked last
     d = model.to_dict()
     d["initiatives"][0].pop("budget")
     r2 = rank_initiatives(d)
     assert r2.iloc[-1]["id"] == d["initiatives"][0]["id"]
-    assert math.isnan(r2.iloc[-1]["effect_per_budget"])
+    assert math.isnan(r2.iloc[-1]["effect_per_1k"])
+
+
+def test_rank_initiatives_by_any_target_and_why_nothing_moves():
+    import warnings
+
+    from stratlab.errors import InputError, StratlabWarning
+
+    model, _ = load_example()
+    by_customer = rank_initiatives(model, target="customer")
+    for row in by_customer.itertuples():  # independent: the what-if on customer
+        ini = next(i for i in model.initiatives if i.id == row.id)
+        lr = whatif(model, [(k, "shift", v) for k, v in ini.uplift]).long_run.set_index("id")
+        assert row.effect == pytest.approx(lr.loc["customer", "delta"], abs=1e-12)
+    assert (np.diff(by_customer["effect_per_1k"].to_numpy()) <= 0).all()
+    # wait_min measures speed, which feeds experience and margin, never quality
+    d = model.to_dict()
+    d["initiatives"].append(
+        {"id": "queue_app", "name": "Queue app", "budget": 1000, "uplift": {"wait_min": -1}}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StratlabWarning)
+        ranked = rank_initiatives(d, target="quality").set_index("id")
+    assert ranked.loc["queue_app", "effect"] == 0
+    assert ranked.loc["queue_app", "note"] == "wait_min does not reach quality: no path"
+    # nothing moves at all: a warning
+    only = dict(d, initiatives=[d["initiatives"][-1]])
+    with pytest.warns(StratlabWarning, match="no initiative moves quality"):
+        rank_initiatives(only, target="quality")
+    with pytest.raises(InputError, match="did you mean 'customer'"):
+        rank_initiatives(model, target="custmer")
+    with pytest.raises(InputError, match="per=0 must be a positive amount"):
+        rank_initiatives(model, per=0)
 
 
 # --------------------------------------------------------------------------- bad inputs

@@ -84,14 +84,31 @@ def emit(frame: pd.DataFrame, fmt: str) -> None:
             "display.width",
             200,
             "display.max_colwidth",
-            40,
+            90,
         ):
             shown = frame.copy()
             for col in shown.columns:
                 if shown[col].dtype == float:
-                    shown[col] = shown[col].map(lambda v: "" if v != v else f"{v:.4g}")
+                    shown[col] = shown[col].map(plain_number)
             shown = shown.astype(object).where(shown.notna(), "")
             sys.stdout.write(shown.to_string(index=False) + "\n")
+
+
+def plain_number(v: float, digits: int = 4) -> str:
+    """``v`` at ``digits`` significant digits in plain decimal notation (never ``1e-08``)."""
+    import math
+
+    if v != v:
+        return ""
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == 0:
+        return "0"
+    decimals = min(max(0, digits - 1 - math.floor(math.log10(abs(v)))), 12)
+    text = f"{v:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def _history(args: argparse.Namespace) -> Any:
@@ -350,17 +367,24 @@ def _calibrate(args: argparse.Namespace) -> pd.DataFrame:
     out = Path(args.output)
     _refuse_overwrite(out, args.force, same_as=args.model)
     result = calibrate(args.model, args.history, seed=args.seed)
+    frame = result.to_frame()
     save_model(result.model, out)
     print(f"wrote {out}", file=sys.stderr)
-    return result.to_frame()
+    return frame
 
 
 def _refuse_overwrite(out: Path, force: bool, same_as: str | None = None) -> None:
-    if same_as is not None and out.exists() and out.resolve() == Path(same_as).resolve():
+    if (
+        same_as is not None
+        and not force
+        and out.exists()
+        and out.resolve() == Path(same_as).resolve()
+    ):
         raise InputError(
             Problem(
                 "the output would overwrite the input model.",
-                fix="choose another -o path.",
+                fix="choose another -o path, or add --force to replace the input "
+                "(its comments and layout are kept).",
                 file=str(out),
             )
         )
@@ -377,18 +401,38 @@ def _refuse_overwrite(out: Path, force: bool, same_as: str | None = None) -> Non
 def _setup_initiatives(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file")
     p.add_argument("history", nargs="?", help="KPI history")
+    p.add_argument(
+        "--target",
+        metavar="ID",
+        help="perspective or objective to rank by (default: the top perspective)",
+    )
+    p.add_argument(
+        "--per",
+        type=float,
+        default=1000.0,
+        metavar="AMOUNT",
+        help="express the effect per this much budget (default 1000: effect_per_1k)",
+    )
     _fmt(p)
 
 
 @command(
     "initiatives",
-    "rank initiatives by effect on the top perspective, in total and per unit of budget",
-    "stratlab initiatives model.yaml",
+    "rank initiatives by effect on a perspective or objective, in total and per budget",
+    "stratlab initiatives model.yaml\n  stratlab initiatives model.yaml --target customer --per 100000",
 )(_setup_initiatives)
 def _initiatives(args: argparse.Namespace) -> pd.DataFrame:
+    import warnings
+
+    from .errors import StratlabWarning
     from .propagation import rank_initiatives
 
-    return rank_initiatives(args.model, _history(args))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StratlabWarning)
+        frame = rank_initiatives(args.model, _history(args), target=args.target, per=args.per)
+    for w in caught:
+        print(f"stratlab initiatives: warning: {w.message}", file=sys.stderr)
+    return frame
 
 
 def _setup_review(p: argparse.ArgumentParser) -> None:

@@ -621,45 +621,110 @@ def sensitivity(
     return pd.concat(frames, ignore_index=True)[cols]
 
 
-def rank_initiatives(model: Any, history: Any = None) -> pd.DataFrame:
-    """Initiatives ranked by their long-run effect on the top perspective per unit of budget.
+def rank_initiatives(
+    model: Any, history: Any = None, *, target: str | None = None, per: float = 1000.0
+) -> pd.DataFrame:
+    """Initiatives ranked by their long-run effect on a target, in total and per budget.
 
     Each initiative's ``uplift`` is applied as shifts (:func:`whatif`); its
-    effect is the change of the top perspective's long-run score.
+    effect is the change of the target's long-run score (0–1 attainment).
 
     Parameters
     ----------
     model : Model, path or mapping
     history : DataFrame or path, optional
+    target : str, optional
+        A perspective or objective id (default: the top perspective).
+    per : float
+        Budget amount the effect per budget is expressed for (default 1000).
 
     Returns
     -------
     pandas.DataFrame
-        ``id, name, budget, effect, effect_per_budget, rank``, best first;
-        a missing or zero budget gives a NaN ratio, ranked after the others
-        (by effect).
+        ``id, name, target, budget, effect, effect_per_<per>, rank, note``,
+        best first. The ratio column is named after ``per``: ``effect_per_1k``
+        (default), ``effect_per_1m``, or ``effect_per_<amount>``; it is
+        ``effect × per / budget``. A missing or zero budget gives a NaN ratio,
+        ranked after the others (by effect). ``note`` says why an initiative
+        moves nothing (e.g. "wait_min does not reach financial: no path").
+        A :class:`~stratlab.errors.StratlabWarning` is issued when no
+        initiative moves the target.
     """
+    import warnings
+
     import pandas as pd
 
+    from ._graph import path_to
+    from ._util import did_you_mean
+    from .errors import InputError, Problem, StratlabWarning
     from .io import load_model
 
     model = load_model(model)
-    top = model.perspectives[-1].id
+    options = [p.id for p in model.perspectives] + [o.id for o in model.objectives]
+    if target is None:
+        target = model.perspectives[-1].id
+    elif target not in options:
+        raise InputError(
+            Problem(
+                f"initiatives: target {target!r} is not a perspective or objective of the model.",
+                fix=did_you_mean(target, options, "perspectives and objectives") or "",
+            )
+        )
+    if (
+        not isinstance(per, int | float)
+        or isinstance(per, bool)
+        or not np.isfinite(per)
+        or per <= 0
+    ):
+        raise InputError(
+            Problem(f"initiatives: per={per!r} must be a positive amount.", fix="e.g. per=1000.")
+        )
+    ratio_col = _per_column(float(per))
     rows = []
     for ini in model.initiatives:
         res = whatif(model, [(k, "shift", v) for k, v in ini.uplift], history, horizon=0)
         lr = res.long_run
-        eff = float(lr.loc[lr["id"] == top, "delta"].iloc[0])
+        eff = float(lr.loc[lr["id"] == target, "delta"].iloc[0])
+        eff = 0.0 if abs(eff) < 1e-12 else eff
         budget = np.nan if ini.budget is None else float(ini.budget)
-        ratio = eff / budget if budget and np.isfinite(budget) else np.nan
-        rows.append((ini.id, ini.name, budget, eff, ratio))
-    frame = pd.DataFrame(rows, columns=["id", "name", "budget", "effect", "effect_per_budget"])
+        ratio = eff * per / budget if budget and np.isfinite(budget) else np.nan
+        note = None
+        if eff == 0:
+            if not ini.uplift:
+                note = "no uplift given"
+            else:
+                lost = [k for k, _ in ini.uplift if not path_to(model, k, target)]
+                if len(lost) == len(ini.uplift):
+                    note = "; ".join(f"{k} does not reach {target}: no path" for k in lost)
+                else:
+                    note = (
+                        f"{', '.join(k for k, _ in ini.uplift if k not in lost)} reach "
+                        f"{target} but its score does not move (no data, capped or clipped)"
+                    )
+        rows.append((ini.id, ini.name, target, budget, eff, ratio, note))
+    frame = pd.DataFrame(
+        rows, columns=["id", "name", "target", "budget", "effect", ratio_col, "note"]
+    )
     if len(frame):
-        key_ratio = frame["effect_per_budget"].fillna(-np.inf)
-        has = frame["effect_per_budget"].notna()
+        key_ratio = frame[ratio_col].fillna(-np.inf)
+        has = frame[ratio_col].notna()
         order = np.lexsort(
             (-frame["effect"].fillna(-np.inf).to_numpy(), -key_ratio.to_numpy(), ~has.to_numpy())
         )
         frame = frame.iloc[order].reset_index(drop=True)
+        if (frame["effect"] == 0).all():
+            warnings.warn(
+                f"no initiative moves {target}: every effect is 0 (see the note column).",
+                StratlabWarning,
+                stacklevel=2,
+            )
     frame["rank"] = np.arange(1, len(frame) + 1)
-    return frame
+    return frame[["id", "name", "target", "budget", "effect", ratio_col, "rank", "note"]]
+
+
+def _per_column(per: float) -> str:
+    """``effect_per_1k`` for 1000, ``effect_per_1m`` for a million, else the amount."""
+    for size, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if per >= size and (per / size).is_integer():
+            return f"effect_per_{int(per / size)}{suffix}"
+    return f"effect_per_{per:g}"
