@@ -508,31 +508,17 @@ def _kendall_exact_table(n: int) -> np.ndarray:
 def warn_nonstationary(data: pd.DataFrame, *, where: str, alpha: float = 0.05) -> list[str]:
     """Warn (StratlabWarning) about columns an ADF test cannot call stationary.
 
-    Uses ``statsmodels.tsa.stattools.adfuller`` (constant, AIC lag choice) on each
-    column's non-missing values; columns with fewer than 10 values are skipped.
+    The augmented Dickey–Fuller test with a constant and the AIC lag choice of
+    ``statsmodels.tsa.stattools.adfuller(x, autolag="AIC")``, on each column's
+    non-missing values, computed for all columns at once
+    (:func:`stratlab.stats._adf.adf_batch`: same statistics and MacKinnon
+    p-values); columns with fewer than 10 values or no variation are skipped.
     Returns the flagged column ids.
     """
-    import inspect
+    from stratlab.stats._adf import adf_batch
 
-    from statsmodels.tsa.stattools import adfuller
-
-    kwargs: dict[str, Any] = {}
-    if "result_object" in inspect.signature(adfuller).parameters:
-        kwargs["result_object"] = True
-    flagged = []
-    for col in data.columns:
-        vals = data[col].dropna().to_numpy(dtype=float)
-        if len(vals) < 10 or np.ptp(vals) == 0:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = adfuller(vals, autolag="AIC", **kwargs)
-        except (ValueError, np.linalg.LinAlgError):
-            continue
-        pvalue = float(res.pvalue) if hasattr(res, "pvalue") else float(res[1])
-        if pvalue > alpha:
-            flagged.append(str(col))
+    _, pvalues = adf_batch(data.to_numpy(dtype=float))
+    flagged = [str(c) for c, p in zip(data.columns, pvalues, strict=True) if p > alpha]
     if flagged:
         shown = ", ".join(flagged[:10]) + (
             f" and {len(flagged) - 10} more" if len(flagged) > 10 else ""
