@@ -127,9 +127,13 @@ assert (same_month["p_value"] > 0.05).all()
 # ## A verdict for every link
 #
 # `stratlab.check_links` does all of this for each link of the map: it tries
-# lags around the hypothesised one, keeps the best, and gives a verdict —
-# **supported**, **weak** (not significant or too small), **contradicted**
-# (significant with the wrong sign) or **untestable** (too little data).
+# lags around the hypothesised one, keeps the one with the strongest evidence
+# (smallest p-value, which accounts for the fewer pairs of longer lags), and
+# gives a verdict — **supported**, **contradicted** (significant with the wrong
+# sign), **underpowered** (not shown, and the data could not have shown a
+# meaningful link: `mde_r`, the smallest |r| detectable at 80 % power, is above
+# 0.3), **not supported** (not shown although the data could have shown it) or
+# **untestable** (too little data).
 
 # %%
 checks = stratlab.check_links(model, history)
@@ -180,10 +184,12 @@ assert (missed["true_weight"].abs() <= 0.45).all()  # only the weakest ones
 # What to read from this:
 #
 # * Every supported objective link is real, at the right lag.
-# * The decoy is caught — it is "weak", with r ≈ 0.
+# * The decoy is caught — it is not supported, with r ≈ 0. Its verdict is
+#   "underpowered": sixty months can only detect |r| ≥ 0.36 at 80 % power, so
+#   the data cannot rule out a modest link either.
 # * The true links that are not confirmed are the weakest ones (true strength
 #   0.40–0.45; two of them act with a 2–3 month lag): sixty months of noisy KPIs
-#   is not much data. "Weak" means *not shown*, not *false*.
+#   is not much data. "Underpowered" means *not shown*, not *false*.
 # * The driver `training_hours → certified_pct` is supported at lag 0 instead of
 #   the hypothesised 2: both KPIs read the same objective (skills), so they move
 #   together in the same month whatever the driver does. A common cause can

@@ -17,10 +17,10 @@
 # # 4. Calibrating a map
 #
 # The link weights in a strategy map are usually judgement: *loyalty drives
-# 60 % of growth, brand 30 %*. `stratlab.calibrate` estimates them from the KPI
-# history instead — one regression of each objective on its lagged causes
-# (month-over-month changes, non-negative), with bootstrap intervals — and
-# returns a new model carrying the calibrated weights.
+# growth with weight 0.6, brand with 0.3*. `stratlab.calibrate` measures them
+# in the KPI history instead — one regression of each objective on its lagged
+# causes (month-over-month changes), with bootstrap intervals — and returns a
+# new model carrying the weights the data supports.
 #
 # As in notebook 2, Northwind's history comes from a generator whose true
 # strengths are public, so we can see how close calibration gets.
@@ -46,73 +46,70 @@ result
 
 # %% [markdown]
 # The table has one row per link: the analyst's `prior` weight, the
-# `estimate`, its 5–95 % bootstrap interval, the fit's R² for that effect, and
-# the number of months used. Driver links (measure → measure) are estimated in
+# `estimate`, its 5–95 % bootstrap interval, the number of months used, the
+# R² of the effect's regression, the `verdict` of `check_links` (the same
+# verdict, from the same test) and a `note` saying what the calibrated model
+# does with the link. Driver links (measure → measure) are estimated in
 # natural units: *minutes of wait → NPS points*.
 #
 # ## What a weight means
 #
-# In the roll-up an objective combines its own measures and its incoming
-# links, with all weights normalised together. So a link weight is *relative*:
-# calibration keeps the analyst's total link weight into each objective (the
-# balance between links and measures) and redistributes it according to the
-# data. The comparable quantity is each link's **share** of its target's
-# incoming weight, which the generator's truth also gives (`share`).
+# An objective link's estimate is a **standardised slope**: when the cause
+# moves by one standard deviation, by how many standard deviations does the
+# effect move, the other causes held fixed? That is the claim an analyst makes
+# with a weight of 0.5, it exists for an objective with a single cause too,
+# and in Northwind's generator it is exactly the true `weight`.
 
 # %%
 report = result.to_frame()
-truth = true_links_frame()[["source", "target", "weight", "share", "in_model", "decoy"]]
-links = report[report["kind"] == "objective"].copy()
-links["prior_share"] = links["prior"].abs() / links.groupby("target")["prior"].transform(
-    lambda w: w.abs().sum()
-)
-links["calibrated_share"] = links["estimate"].abs() / links.groupby("target")["estimate"].transform(
-    lambda w: w.abs().sum()
-)
+truth = true_links_frame()[["source", "target", "weight", "in_model", "decoy"]]
+links = report[report["kind"] == "objective"]
 compare = links.merge(
-    truth.rename(columns={"weight": "true_weight", "share": "true_share"}),
-    on=["source", "target"],
-    how="left",
+    truth.rename(columns={"weight": "true_weight"}), on=["source", "target"], how="left"
 )
 compare[
-    [
-        "source",
-        "target",
-        "prior",
-        "estimate",
-        "ci_low",
-        "ci_high",
-        "prior_share",
-        "calibrated_share",
-        "true_share",
-        "decoy",
-    ]
+    ["source", "target", "prior", "estimate", "ci_low", "ci_high", "true_weight", "verdict", "note"]
 ]
 
 # %%
-shared = compare[compare.groupby("target")["target"].transform("size") > 1]
-error_prior = (shared["prior_share"] - shared["true_share"]).abs().mean()
-error_calibrated = (shared["calibrated_share"] - shared["true_share"]).abs().mean()
-print(f"mean share error: analyst's weights {error_prior:.3f}, calibrated {error_calibrated:.3f}")
+real = compare[compare["true_weight"] != 0]
+covered = (real["ci_low"] <= real["true_weight"]) & (real["true_weight"] <= real["ci_high"])
+error_prior = (real["prior"] - real["true_weight"]).abs().mean()
+error_estimate = (real["estimate"] - real["true_weight"]).abs().mean()
+print(f"true weights inside their 90% interval: {covered.mean():.0%}")
+print(f"mean error: analyst's weights {error_prior:.3f}, estimates {error_estimate:.3f}")
 
 decoy = compare[compare["decoy"]].iloc[0]
 print(
-    f"decoy brand -> digital_reach: calibrated share {decoy['calibrated_share']:.2f}, "
-    f"interval {decoy['ci_low']:.2f}..{decoy['ci_high']:.2f}"
+    f"decoy brand -> digital_reach: estimate {decoy['estimate']:.2f}, "
+    f"interval {decoy['ci_low']:.2f}..{decoy['ci_high']:.2f}; {decoy['note']}"
+)
+single = compare.set_index(["source", "target"]).loc[("skills", "speed")]
+print(
+    f"skills -> speed (its only link): {single['estimate']:.2f} "
+    f"[{single['ci_low']:.2f}, {single['ci_high']:.2f}]"
 )
 
-assert error_calibrated < error_prior
-assert decoy["calibrated_share"] < 0.1 and decoy["ci_low"] == 0
+# %%
+assert covered.mean() >= 0.7
+assert error_estimate < 0.1
+assert decoy["ci_low"] < 0 < decoy["ci_high"] and "prior kept" in decoy["note"]
+assert single["ci_high"] - single["ci_low"] > 0.1
+assert len(result.model.links) == len(model.links)  # nothing disappears
 
 # %% [markdown]
-# * Where an objective has several causes, the calibrated shares are closer to
-#   the truth than the analyst's guesses, and the decoy link's weight collapses
-#   towards zero (its interval touches 0).
-# * An objective with a single modelled cause keeps its prior weight with a
-#   zero-width interval: with one link there is nothing to redistribute. `speed`
-#   is such a case — and its true second cause (`engagement`, missing from the
-#   map) cannot be found by calibration at all. Calibration tunes the links you
-#   drew; `suggest_links` (notebook 2) is the tool for the ones you did not.
+# * Most true weights lie inside their intervals, and the estimates are within
+#   about 0.1 of the truth on average. The analyst of the bundled file guessed
+#   well too; the difference is that an estimate says how sure the data is.
+# * An objective with a single cause (`skills → speed`) gets a real estimate and
+#   a real interval.
+# * The decoy's interval straddles 0, and it **stays in the model** with the
+#   analyst's weight and a note: calibration never deletes what the analyst
+#   wrote. So do the links the data cannot confirm (underpowered, not
+#   supported, contradicted — a sign is never flipped silently), and those
+#   whose effect's R² is too low to move the weights. `speed`'s true second
+#   cause (`engagement`, missing from the map) cannot be found by calibration
+#   at all: `suggest_links` (notebook 2) is the tool for links you did not draw.
 #
 # ## Driver coefficients
 
@@ -139,7 +136,9 @@ assert nps["ci_low"] <= nps["true"] <= nps["ci_high"]
 #
 # `result.model` is a new, validated model: the calibrated weights, their
 # intervals as `weight_range` (used by the Monte Carlo in notebook 3), and the
-# calibrated driver coefficients. Save it like any model.
+# calibrated driver coefficients, at 3 significant digits. Saved over a model
+# read from a YAML file, it keeps that file's comments, order and layout: only
+# the changed numbers change.
 
 # %%
 import tempfile
@@ -173,7 +172,7 @@ assert reloaded.links == calibrated.links  # the file round-trips
 assert reloaded.links != model.links  # and it is a different map
 measures = before["kind"] == "measure"
 assert (before.loc[measures, "score"] == after.loc[measures, "score"]).all()  # data unchanged
-assert table["change"].abs().max() < 0.05  # scores move, a little
+assert table["change"].abs().max() < 0.1  # scores move, a little
 
 # %% [markdown]
 # Measure scores do not change — they are data. Objective scores move a little,

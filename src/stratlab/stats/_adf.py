@@ -50,7 +50,7 @@ def _design(
     leaves its least-squares fit unchanged. X columns: const, y_{t-1},
     Δy_{t-1}, ..., Δy_{t-lags}.
     """
-    c, length = xpad.shape
+    length = xpad.shape[1]
     m = length - 1
     r_max = int(rows.max())
     pos = np.arange(m - r_max, m)  # positions in the differences
