@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stratlab.model import load_model
+from stratlab.io import load_model
 from stratlab.stats.calibration import CALIBRATION_COLUMNS, calibrate
 from stratlab.stats.links import VERDICTS, check_links, mde_r
 
