@@ -9,9 +9,9 @@ sample of the largest lag, then refitted on its own sample; the statistic is
 the t-ratio of γ and the p-value MacKinnon's (1994, 2010) approximation that
 statsmodels uses (``mackinnonp``) — but batched: every series' regression
 rows are stacked (right-aligned, the rows outside its sample zeroed, which
-leaves its fit unchanged) into one QR decomposition whose nested residual
-sums of squares give every candidate lag's AIC at once; the refit is one
-stacked QR per chosen lag.
+leaves its fit unchanged) and one Cholesky factor of each normal-equations
+matrix gives the nested residual sums of squares of every candidate lag's
+AIC at once; the refit is one stacked solve per chosen lag.
 """
 
 from __future__ import annotations
@@ -55,24 +55,49 @@ def _design(
     r_max = int(rows.max())
     pos = np.arange(m - r_max, m)  # positions in the differences
     mask = (pos[None, :] >= m - rows[:, None]).astype(float)  # (C, R)
-    y = dpad[:, width + pos] * mask
-    cols = [mask, xpad[:, pos] * mask]
-    for i in range(1, lags + 1):
-        cols.append(dpad[:, width + pos - i] * mask)
-    return y, np.stack(cols, axis=2)
+    lo = m - r_max  # pos = lo .. m-1, contiguous: every column is a slice
+    xx = np.empty((xpad.shape[0], lags + 2, r_max))
+    xx[:, 0] = mask
+    np.multiply(xpad[:, lo:m], mask, out=xx[:, 1])
+    for i in range(1, lags + 1):  # Δy_{t-i} is dpad[width + pos - i]
+        np.multiply(dpad[:, width + lo - i : width + m - i], mask, out=xx[:, 1 + i])
+    return dpad[:, width + lo : width + m] * mask, xx.transpose(0, 2, 1)
 
 
-def _fit_t(y: np.ndarray, xx: np.ndarray, dof: np.ndarray) -> np.ndarray:
-    """t-ratio of the second column's coefficient in each stacked regression."""
-    q, r = np.linalg.qr(xx)
-    z = np.einsum("cnk,cn->ck", q, y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        coef = np.linalg.solve(r, z[:, :, None])[:, :, 0]
-        resid = y - np.einsum("cnk,ck->cn", xx, coef)
-        sigma2 = (resid**2).sum(axis=1) / dof
-        rinv = np.linalg.inv(r)
-        var = sigma2 * (rinv[:, 1, :] ** 2).sum(axis=1)  # [(R'R)^-1]_{11}
-        return np.asarray(coef[:, 1] / np.sqrt(var))
+def _centre_level(xx: np.ndarray, rows: np.ndarray) -> None:
+    """Centre the level column (1) over each regression's own rows, in place.
+
+    With a constant in the regression this changes neither γ, its t-ratio nor
+    the residuals; it keeps the normal equations well conditioned.
+    """
+    mask = xx[:, :, 0]
+    mean = xx[:, :, 1].sum(axis=1) / rows
+    xx[:, :, 1] = (xx[:, :, 1] - mean[:, None]) * mask
+
+
+def _normal(y: np.ndarray, xx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(X'X, X'y, y'y) of stacked regressions."""
+    xt = xx.transpose(0, 2, 1)
+    return xt @ xx, (xt @ y[:, :, None])[:, :, 0], (y * y).sum(axis=1)
+
+
+def _masked_gram(
+    y: np.ndarray, xx: np.ndarray, rows: np.ndarray, used: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normal equations of stacked regressions that use their first ``used[c]`` columns.
+
+    The other columns are decoupled (identity rows and columns, zero right-hand
+    side), so one solve serves regressions of different sizes and the nested
+    fits of the used columns are unchanged.
+    """
+    _centre_level(xx, rows)
+    gram, xty, yy = _normal(y, xx)
+    n_cols = xx.shape[2]
+    unused = np.arange(n_cols)[None, :] >= used[:, None]
+    gram[unused[:, :, None] | unused[:, None, :]] = 0.0
+    gram[:, np.arange(n_cols), np.arange(n_cols)] += unused
+    xty[unused] = 0.0
+    return gram, xty, yy
 
 
 def _adf_padded(xpad: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -83,26 +108,34 @@ def _adf_padded(xpad: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     d = np.diff(xpad, axis=1)
     d[np.arange(d.shape[1])[None, :] < (xpad.shape[1] - lengths)[:, None]] = 0.0
     dpad = np.concatenate([np.zeros((d.shape[0], width)), d], axis=1)
-    # AIC over the common sample of the largest lag: nested fits from one QR
+    # AIC over the common sample of the largest lag: every nested fit from one
+    # Cholesky factor (the residual sum of squares of the first j columns is
+    # y'y minus the squared first j entries of L^-1 X'y)
     rows = lengths - 1 - maxlag
     y, xx = _design(xpad, dpad, rows, int(maxlag.max()), width)
-    q, _ = np.linalg.qr(xx)
-    z = np.einsum("cnk,cn->ck", q, y)
-    ssr = (y**2).sum(axis=1)[:, None] - np.cumsum(z**2, axis=1)  # ssr[:, j]: first j+1 cols
+    gram, xty, yy = _masked_gram(y, xx, rows, maxlag + 2)
+    chol = np.linalg.cholesky(gram)
+    z = np.linalg.solve(chol, xty[:, :, None])[:, :, 0]
+    ssr = yy[:, None] - np.cumsum(z**2, axis=1)  # ssr[:, j]: first j+1 columns
     k = np.arange(1, xx.shape[2] + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         aic = rows[:, None] * np.log(np.maximum(ssr, 0.0) / rows[:, None]) + 2.0 * k
     aic = aic[:, 1:]  # at least const and y_{t-1}
-    too_many = np.arange(aic.shape[1])[None, :] > maxlag[:, None]
-    aic = np.where(np.isfinite(aic) & ~too_many, aic, np.inf)
+    beyond = np.arange(aic.shape[1])[None, :] > maxlag[:, None]
+    aic = np.where(np.isfinite(aic) & ~beyond, aic, np.inf)
     best = np.argmin(aic, axis=1)  # first minimum: the smallest lag, as statsmodels
-    stats = np.full(len(lengths), np.nan)
-    for lag in np.unique(best):
-        sel = best == lag
-        rows_l = lengths[sel] - 1 - int(lag)
-        y, xx = _design(xpad[sel], dpad[sel], rows_l, int(lag), width)
-        stats[sel] = _fit_t(y, xx, rows_l - (int(lag) + 2))
-    return stats
+    # refit every series at its chosen lag on its own (longer) sample, in one solve
+    rows = lengths - 1 - best
+    y, xx = _design(xpad, dpad, rows, int(best.max()), width)
+    gram, xty, yy = _masked_gram(y, xx, rows, best + 2)
+    e1 = np.zeros_like(xty)
+    e1[:, 1] = 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sol = np.linalg.solve(gram, np.stack([xty, e1], axis=2))
+        coef, inv11 = sol[:, :, 0], sol[:, 1, 1]
+        ssr = yy - (coef * xty).sum(axis=1)
+        dof = rows - (best + 2)
+        return np.asarray(coef[:, 1] / np.sqrt(ssr / dof * inv11))
 
 
 def adf_batch(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +158,6 @@ def adf_batch(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sub = a[:, use]
         order = np.argsort(np.isfinite(sub), axis=0, kind="stable")
         packed = np.take_along_axis(sub, order, axis=0)[a.shape[0] - length :].T
-        packed = np.where(np.isfinite(packed), packed, 0.0)
+        packed = np.ascontiguousarray(np.where(np.isfinite(packed), packed, 0.0))
         stat[use] = _adf_padded(packed, lengths[use])
     return stat, mackinnon_p(stat)
