@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._util import did_you_mean
-from ..errors import InputError, ModelError, Problem
+from ..errors import InputError, ModelError, Problem, StratlabError
 from ..model import SECTIONS, TOP, Model, build_model, path_str, to_dict
 from ._atomic import atomic_path
 
@@ -388,12 +388,24 @@ def write_model_file(model: Model, path: str | Path, *, digits: int = 3) -> Path
                 link[key] = round_sig(link[key], digits)
     with atomic_path(p) as tmp:
         if fmt == "yaml":
-            tmp.write_text(dump_yaml(data, source=model.source), encoding="utf-8")
+            template, base = _yaml_template(model.source)
+            tmp.write_text(dump_yaml(data, template=template, base=base), encoding="utf-8")
         elif fmt == "json":
             tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         else:
             _write_excel(data, tmp)
     return p
+
+
+def _yaml_template(source: str | None) -> tuple[str | None, dict[str, Any] | None]:
+    """(text, model mapping) of the YAML file a model came from, or (None, None)."""
+    if source is None or Path(source).suffix.lower() not in (".yaml", ".yml"):
+        return None, None
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+        return text, to_dict(read_model_file(source))
+    except (OSError, UnicodeDecodeError, StratlabError):
+        return None, None
 
 
 def _write_excel(data: dict[str, Any], path: Path) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import io
 import math
-from pathlib import Path
 from typing import Any
 
 __all__ = ["dump_yaml", "round_sig"]
@@ -51,33 +50,29 @@ def _yaml() -> Any:
     return y
 
 
-def dump_yaml(new: dict[str, Any], *, source: str | Path | None = None) -> str:
-    """YAML text of the model mapping ``new``, keeping ``source``'s formatting where possible."""
+def dump_yaml(
+    new: dict[str, Any], *, template: str | None = None, base: dict[str, Any] | None = None
+) -> str:
+    """YAML text of the model mapping ``new``.
+
+    ``template`` is the text of the YAML file the model came from and ``base``
+    the mapping of the model that file holds; with both, the file's formatting
+    is kept wherever ``new`` agrees with ``base``. Otherwise ``new`` is dumped fresh.
+    """
     yaml = _yaml()
-    doc = base = None
-    if source is not None and Path(source).suffix.lower() in (".yaml", ".yml"):
-        doc, base = _load_template(Path(source), yaml)
-    doc = _fresh(new) if doc is None or base is None else _merge(doc, base, new)
+    doc = None
+    if template is not None and base is not None:
+        try:
+            doc = yaml.load(template)
+        except Exception:
+            doc = None
+    if doc is None or base is None or not hasattr(doc, "keys"):
+        doc = _fresh(new)
+    else:
+        doc = _merge(doc, base, new)
     buf = io.StringIO()
     yaml.dump(doc, buf)
     return buf.getvalue()
-
-
-def _load_template(path: Path, yaml: Any) -> tuple[Any, Any]:
-    """(round-trip document, to_dict of its model), or (None, None) if the file is unusable."""
-    from stratlab.model import to_dict
-
-    try:
-        text = path.read_text(encoding="utf-8")
-        doc = yaml.load(text)
-        from ._model_files import read_model_file
-
-        base = to_dict(read_model_file(path))
-    except Exception:
-        return None, None
-    if not hasattr(doc, "keys"):
-        return None, None
-    return doc, base
 
 
 def _same(a: Any, b: Any) -> bool:

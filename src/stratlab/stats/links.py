@@ -315,105 +315,125 @@ def check_links(
     table = correlate_pairs(data, triples, method=method, min_periods=minp)
     table["link"] = owner
 
+    thresholds = (alpha, min_r, meaningful_r)
     rows = []
     for i, link in enumerate(links):  # per link: a handful of rows, only bookkeeping
         sub = table[table["link"] == i].reset_index(drop=True)
-        sign = float(np.sign(link.weight if link.kind == "objective" else link.coefficient))
-        row: dict[str, Any] = {
-            "source": link.source,
-            "target": link.target,
-            "kind": link.kind,
-            "hypothesised_lag": int(link.lag),
-            "best_lag": np.nan,
-            "lag_mismatch": False,
-            "n": int(sub["n"].max()) if len(sub) else 0,
-            "r": np.nan,
-            "mde_r": np.nan,
-            "q_value": np.nan,
-            "granger_p": np.nan,
-            "verdict": "untestable",
-            "reason": None,
-        }
-        ok = sub["r"].notna() & sub["p_value"].notna()
-        if not ok.any():
-            empty = [c for c in (link.source, link.target) if raw[c].notna().sum() == 0]
-            row["reason"] = (
-                f"no data for {', '.join(empty)}"
-                if empty
-                else str(sub["reason"].dropna().iloc[0])
-                if sub["reason"].notna().any()
-                else "no testable lag"
-            )
-            rows.append(row)
-            continue
-        # best lag by evidence: smallest p (n-aware), ties -> closest to the hypothesis
-        cand = sub[ok]
-        key = np.lexsort(
-            (
-                cand["lag"].to_numpy(),
-                np.abs(cand["lag"].to_numpy() - link.lag),
-                cand["p_value"].to_numpy(),
-            )
-        )
-        best = int(cand.index[key[0]])
-        best_lag = int(sub.loc[best, "lag"])
-        q, r = float(sub.loc[best, "q_value"]), float(sub.loc[best, "r"])
-        n_best = int(sub.loc[best, "n"])
-        mde = float(mde_r(n_best, alpha=alpha))
-        significant = q <= alpha and abs(r) >= min_r
-        mismatch = best_lag != link.lag
-        lag_note = f"strongest at lag {best_lag}, hypothesised {link.lag}" if mismatch else None
-        if significant and sign * r > 0:
-            verdict = "supported"
-            reason = lag_note
-        elif significant:
-            verdict = "contradicted"
-            if sign == 0:  # a driver coefficient of 0 states no effect at all
-                reason = f"significant r={r:.3f}, but the coefficient 0 states no effect"
-            else:
-                expected = "positive" if sign > 0 else "negative"
-                reason = f"significant with the wrong sign (expected {expected} r, got {r:.2f})"
-        else:
-            why = (
-                f"not significant: q={q:.3g} > alpha={alpha}"
-                if q > alpha
-                else f"|r|={abs(r):.3f} < min_r={min_r}"
-            )
-            if not mde <= meaningful_r:
-                verdict = "underpowered"
-                reason = (
-                    f"{why}; with n={n_best} only |r| >= {mde:.2f} is detectable "
-                    f"(80% power), above meaningful_r={meaningful_r}: the data cannot tell"
-                )
-            else:
-                verdict = "not supported"
-                reason = (
-                    f"{why}; n={n_best} could detect |r| >= {mde:.2f} (80% power): "
-                    "no evidence for the link"
-                )
-        g = granger_table(
-            data[link.source].to_numpy(dtype=float),
-            data[link.target].to_numpy(dtype=float),
-            link.source,
-            link.target,
-            lags=[max(best_lag, 1)],
-        )
-        row.update(
-            best_lag=best_lag,
-            lag_mismatch=mismatch,
-            n=n_best,
-            r=r,
-            mde_r=mde,
-            q_value=q,
-            granger_p=float(g["p_value"].iloc[0]),
-            verdict=verdict,
-            reason=reason,
-        )
-        rows.append(row)
+        rows.append(_link_row(link, sub, raw, data, thresholds))
     out = pd.DataFrame(rows, columns=LINK_COLUMNS)
     out["best_lag"] = out["best_lag"].astype("Int64")
     out["lag_mismatch"] = out["lag_mismatch"].astype(bool)
     return out
+
+
+def _link_row(
+    link: Any,
+    sub: pd.DataFrame,
+    raw: pd.DataFrame,
+    data: pd.DataFrame,
+    thresholds: tuple[float, float, float],
+) -> dict[str, Any]:
+    """The check_links row of one link from its correlation rows (one per lag)."""
+    row: dict[str, Any] = {
+        "source": link.source,
+        "target": link.target,
+        "kind": link.kind,
+        "hypothesised_lag": int(link.lag),
+        "best_lag": np.nan,
+        "lag_mismatch": False,
+        "n": int(sub["n"].max()) if len(sub) else 0,
+        "r": np.nan,
+        "mde_r": np.nan,
+        "q_value": np.nan,
+        "granger_p": np.nan,
+        "verdict": "untestable",
+        "reason": None,
+    }
+    ok = sub["r"].notna() & sub["p_value"].notna()
+    if not ok.any():
+        empty = [c for c in (link.source, link.target) if raw[c].notna().sum() == 0]
+        row["reason"] = (
+            f"no data for {', '.join(empty)}"
+            if empty
+            else str(sub["reason"].dropna().iloc[0])
+            if sub["reason"].notna().any()
+            else "no testable lag"
+        )
+        return row
+    # best lag by evidence: smallest p (n-aware), ties -> closest to the hypothesis
+    cand = sub[ok]
+    key = np.lexsort(
+        (
+            cand["lag"].to_numpy(),
+            np.abs(cand["lag"].to_numpy() - link.lag),
+            cand["p_value"].to_numpy(),
+        )
+    )
+    best = int(cand.index[key[0]])
+    best_lag = int(sub.loc[best, "lag"])
+    q, r = float(sub.loc[best, "q_value"]), float(sub.loc[best, "r"])
+    n_best = int(sub.loc[best, "n"])
+    mde = float(mde_r(n_best, alpha=thresholds[0]))
+    verdict, reason = _verdict(link, best_lag, n_best, r, q, mde, thresholds)
+    g = granger_table(
+        data[link.source].to_numpy(dtype=float),
+        data[link.target].to_numpy(dtype=float),
+        link.source,
+        link.target,
+        lags=[max(best_lag, 1)],
+    )
+    row.update(
+        best_lag=best_lag,
+        lag_mismatch=best_lag != link.lag,
+        n=n_best,
+        r=r,
+        mde_r=mde,
+        q_value=q,
+        granger_p=float(g["p_value"].iloc[0]),
+        verdict=verdict,
+        reason=reason,
+    )
+    return row
+
+
+def _verdict(
+    link: Any,
+    best_lag: int,
+    n: int,
+    r: float,
+    q: float,
+    mde: float,
+    thresholds: tuple[float, float, float],
+) -> tuple[str, str | None]:
+    """(verdict, reason) at the best lag (see the module notes)."""
+    alpha, min_r, meaningful_r = thresholds
+    sign = float(np.sign(link.weight if link.kind == "objective" else link.coefficient))
+    significant = q <= alpha and abs(r) >= min_r
+    if significant and sign * r > 0:
+        if best_lag != link.lag:
+            return "supported", f"strongest at lag {best_lag}, hypothesised {link.lag}"
+        return "supported", None
+    if significant:
+        if sign == 0:  # a driver coefficient of 0 states no effect at all
+            return "contradicted", f"significant r={r:.3f}, but the coefficient 0 states no effect"
+        expected = "positive" if sign > 0 else "negative"
+        return (
+            "contradicted",
+            f"significant with the wrong sign (expected {expected} r, got {r:.2f})",
+        )
+    why = (
+        f"not significant: q={q:.3g} > alpha={alpha}"
+        if q > alpha
+        else f"|r|={abs(r):.3f} < min_r={min_r}"
+    )
+    if not mde <= meaningful_r:
+        return "underpowered", (
+            f"{why}; with n={n} only |r| >= {mde:.2f} is detectable "
+            f"(80% power), above meaningful_r={meaningful_r}: the data cannot tell"
+        )
+    return "not supported", (
+        f"{why}; n={n} could detect |r| >= {mde:.2f} (80% power): no evidence for the link"
+    )
 
 
 def _paths(model: Any) -> set[tuple[str, str]]:
