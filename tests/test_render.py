@@ -92,3 +92,13 @@ def test_status_chip_and_format_value() -> None:
     assert format_value(None) == "–"
     assert format_value(float("inf")) == "∞"
     assert format_value(pd.NA) == "–"
+
+
+def test_format_value_never_uses_scientific_notation_in_range() -> None:
+    from stratlab.render import format_value
+
+    assert format_value(3.981e-05) == "0.0000398"
+    assert format_value(123456.7) == "123457"
+    assert format_value(-0.000123) == "-0.000123"
+    assert format_value(0.5) == "0.5"
+    assert float(format_value(2.7e-07)) == pytest.approx(2.7e-07)

@@ -697,9 +697,10 @@ def rank_initiatives(
                 if len(lost) == len(ini.uplift):
                     note = "; ".join(f"{k} does not reach {target}: no path" for k in lost)
                 else:
+                    reach = ", ".join(k for k, _ in ini.uplift if k not in lost)
                     note = (
-                        f"{', '.join(k for k, _ in ini.uplift if k not in lost)} reach "
-                        f"{target} but its score does not move (no data, capped or clipped)"
+                        f"the uplift on {reach} reaches {target} but does not move its "
+                        "score (no data, capped or clipped)"
                     )
         rows.append((ini.id, ini.name, target, budget, eff, ratio, note))
     frame = pd.DataFrame(

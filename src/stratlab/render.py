@@ -94,7 +94,11 @@ def format_value(value: Any, *, digits: int = 3) -> str:
             return "∞" if x > 0 else "−∞"
         if x == int(x) and abs(x) < 1e15:
             return str(int(x))
-        return f"{x:.{digits}g}"
+        text = f"{x:.{digits}g}"
+        if "e" in text and 1e-12 <= abs(x) < 1e15:  # plain decimals, never 1.2e-05
+            decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+            text = f"{x:.{decimals}f}"
+        return text
     try:
         import pandas as pd
 
