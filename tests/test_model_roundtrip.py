@@ -130,7 +130,7 @@ def test_removed_and_added_records_leave_the_others_alone(commented: Path, tmp_p
     from stratlab.model import Link
 
     model = load_model(commented)
-    links = (model.links[1], Link("safety", "ed_access", weight=0.25))
+    links = (model.links[1], Link(source="safety", target="ed_access", weight=0.25))
     text = save_model(model.replace(links=links), tmp_path / "e.yaml").read_text(encoding="utf-8")
     assert "to: ed_access, weight: 0.6" not in text
     assert "rationale: rushed care is risky   # keep me" in text
