@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks notebooks/*.py
 	$(BIN)/ruff format --check src tests benchmarks notebooks/*.py
 	$(BIN)/mypy
+	$(BIN)/mypy --config-file tests/mypy.ini
 	$(BIN)/lint-imports
 
 # the tutorials' sources are notebooks/NN_*.py (jupytext percent); this writes the .ipynb

@@ -408,6 +408,6 @@ def test_map_layout_untangles_links() -> None:
     x = dict(zip(layout.ids, layout.x, strict=True))
     # file order crosses a3→b3 with both other links; the sweeps leave no crossing:
     # the effects stand in the same left-to-right order as their causes
-    causes = sorted(["a1", "a2", "a3"], key=x.get)
-    effects = sorted(["b1", "b2", "b3"], key=x.get)
+    causes = sorted(["a1", "a2", "a3"], key=lambda k: x[k])
+    effects = sorted(["b1", "b2", "b3"], key=lambda k: x[k])
     assert [c[1] for c in causes] == [e[1] for e in effects]

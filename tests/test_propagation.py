@@ -59,12 +59,14 @@ def ref_rollup(model, mval: dict, kval: dict, lagged: dict | None = None) -> dic
     for i, o in enumerate(model.okrs):
         if not avail[o.id]:
             continue
-        terms = [(None, kr.weight, ks[kr.id]) for kr in o.key_results if not math.isnan(ks[kr.id])]
+        terms: list[tuple[str | None, float, float | None]] = [
+            (None, kr.weight, ks[kr.id]) for kr in o.key_results if not math.isnan(ks[kr.id])
+        ]
         terms += [(c.id, c.weight, None) for c in model.okrs if c.aligns_to == o.id and avail[c.id]]
         w = sum(t[1] for t in terms)
         for cid, wt, val in terms:
             if cid is None:
-                b[i] += wt * val / w
+                b[i] += wt * (val or 0.0) / w
             else:
                 a[i, okrs.index(cid)] -= wt / w
     okr = dict(zip(okrs, np.linalg.solve(a, b) if n else [], strict=True))
@@ -82,6 +84,7 @@ def ref_rollup(model, mval: dict, kval: dict, lagged: dict | None = None) -> dic
     coupled = [lk for lk in links if lagged is None or lk.lag == 0]
     fixed = [] if lagged is None else [lk for lk in links if lk.lag > 0]
     for lk in fixed:
+        assert lagged is not None
         x = lagged[lk.lag][lk.source]
         if not math.isnan(x):
             w = lk.weight
@@ -112,10 +115,10 @@ def ref_rollup(model, mval: dict, kval: dict, lagged: dict | None = None) -> dic
     sol = np.linalg.solve(a, b)
     out = {k: (sol[oi[k]] if have[k] else math.nan) for k in objs}
     for p in model.perspectives:
-        terms = [(o.weight, out[o.id]) for o in model.objectives if o.perspective == p.id]
-        terms = [t for t in terms if not math.isnan(t[1])]
-        w = sum(t[0] for t in terms)
-        out[p.id] = sum(a_ * b_ for a_, b_ in terms) / w if w > 0 else math.nan
+        pterms = [(o.weight, out[o.id]) for o in model.objectives if o.perspective == p.id]
+        pterms = [t for t in pterms if not math.isnan(t[1])]
+        w = sum(t[0] for t in pterms)
+        out[p.id] = sum(a_ * b_ for a_, b_ in pterms) / w if w > 0 else math.nan
     return out
 
 

@@ -239,7 +239,8 @@ def test_bundled_generator_coverage_over_seeds() -> None:
 
     model, _ = load_example()
     truth = true_links_frame().set_index(["source", "target"])
-    real, decoy = [], []
+    real: list[bool] = []
+    decoy: list[bool] = []
     for seed in range(1, 5):
         frame = calibrate(model, generate_history(seed=seed), n_boot=100, seed=seed).to_frame()
         for row in frame[frame["kind"] == "objective"].itertuples():

@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .model import Model
+    from .typing import HistoryLike, ModelLike
 
 __all__ = [
     "Change",
@@ -335,9 +336,9 @@ class WhatIfResult:
 
 
 def whatif(
-    model: Any,
+    model: ModelLike,
     changes: Any,
-    history: Any = None,
+    history: HistoryLike | None = None,
     *,
     horizon: int | None = None,
     period: Any = None,
@@ -384,7 +385,7 @@ def whatif(
 
 
 def simulate_dynamics(
-    model: Any, changes: Any = None, history: Any = None, *, horizon: int = 12
+    model: ModelLike, changes: Any = None, history: HistoryLike | None = None, *, horizon: int = 12
 ) -> pd.DataFrame:
     """Trajectories over a horizon with lags and feedback (the what-if trajectory).
 
@@ -442,7 +443,7 @@ def _tidy_effects(
     return frame
 
 
-def total_effects(model: Any, *, by_lag: bool = False, max_lag: int = 200) -> pd.DataFrame:
+def total_effects(model: ModelLike, *, by_lag: bool = False, max_lag: int = 200) -> pd.DataFrame:
     """Total effect of every input on every objective: ``(I − B)⁻¹ V`` in score space.
 
     Inputs are measures (with their driver links, translated to score space:
@@ -543,8 +544,8 @@ def _effects_by_lag(
 
 
 def sensitivity(
-    model: Any,
-    history: Any = None,
+    model: ModelLike,
+    history: HistoryLike | None = None,
     *,
     low: float = 0.0,
     high: float = 1.0,
@@ -622,7 +623,11 @@ def sensitivity(
 
 
 def rank_initiatives(
-    model: Any, history: Any = None, *, target: str | None = None, per: float = 1000.0
+    model: ModelLike,
+    history: HistoryLike | None = None,
+    *,
+    target: str | None = None,
+    per: float = 1000.0,
 ) -> pd.DataFrame:
     """Initiatives ranked by their long-run effect on a target, in total and per budget.
 

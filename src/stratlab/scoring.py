@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .model import Model
+    from .typing import HistoryLike, ModelLike
 
 __all__ = [
     "MOVER_COLUMNS",
@@ -70,7 +71,9 @@ MOVER_COLUMNS = ["id", "kind", "name", "previous", "score", "change", "status", 
 # --------------------------------------------------------------------------- public API
 
 
-def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFrame:
+def score(
+    model: ModelLike, history: HistoryLike | None = None, *, period: Any = None
+) -> pd.DataFrame:
     """Score every node of the strategy map.
 
     Parameters
@@ -133,7 +136,7 @@ def score(model: Any, history: Any = None, *, period: Any = None) -> pd.DataFram
     return _frame(model, compiled, m_values, k_values, m_scores, k_scores, rolled, pd)
 
 
-def score_history(model: Any, history: Any, *, rollup: bool = True) -> pd.DataFrame:
+def score_history(model: ModelLike, history: HistoryLike, *, rollup: bool = True) -> pd.DataFrame:
     """The score of every node for every period of the history.
 
     Parameters
@@ -335,7 +338,7 @@ def _node_ids(model: Model) -> list[str]:
 
 
 def _scores_to_date(
-    model: Model, history: Any, period: Any
+    model: Model, history: HistoryLike, period: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(scores per period up to the review period, ``score()`` at it or None without a history)."""
     import pandas as pd
@@ -359,7 +362,7 @@ def _scores_to_date(
     return past, now
 
 
-def scores_to_date(model: Any, history: Any, *, period: Any = None) -> pd.DataFrame:
+def scores_to_date(model: ModelLike, history: HistoryLike, *, period: Any = None) -> pd.DataFrame:
     """The score of every node for each period up to the review period, as a review shows them.
 
     Each period is scored as of that period (the history forward-filled: the
@@ -393,7 +396,9 @@ def scores_to_date(model: Any, history: Any, *, period: Any = None) -> pd.DataFr
     return _scores_to_date(load_model(model), history, period)[0]
 
 
-def movers(model: Any, history: Any, *, period: Any = None, top: int | None = 5) -> pd.DataFrame:
+def movers(
+    model: ModelLike, history: HistoryLike, *, period: Any = None, top: int | None = 5
+) -> pd.DataFrame:
     """The measures and key results whose score changed most since the previous period.
 
     ``previous`` is the score one period before the review period in

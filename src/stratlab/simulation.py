@@ -51,7 +51,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .model import Model
+    from .typing import HistoryLike, ModelLike
 
 __all__ = ["BLOCK", "SimulationResult", "simulate"]
 
@@ -179,7 +180,7 @@ class _Plan:
 
 def _plan(
     model: Model,
-    history: Any,
+    history: HistoryLike,
     *,
     horizon: int,
     elapsed: float,
@@ -527,8 +528,8 @@ class SimulationResult:
 
 
 def simulate(
-    model: Any,
-    history: Any = None,
+    model: ModelLike,
+    history: HistoryLike | None = None,
     *,
     samples: int = 10_000,
     seed: int | None = None,

@@ -11,6 +11,6 @@ from importlib import resources
 from stratlab.datasets._northwind import _write_csv, generate_history
 
 if __name__ == "__main__":
-    target = resources.files("stratlab.datasets").joinpath("data", "northwind_history.csv")
+    target = resources.files("stratlab.datasets").joinpath("data").joinpath("northwind_history.csv")
     _write_csv(generate_history(seed=0), str(target))
     print(f"wrote {target}")

@@ -40,7 +40,7 @@ class ExamplePaths(NamedTuple):
 
 
 def _resource(name: str) -> Path:
-    res = resources.files("stratlab.datasets").joinpath("data", name)
+    res = resources.files("stratlab.datasets").joinpath("data").joinpath(name)
     if isinstance(res, Path):
         return res
     # installed in a zip: extract once, kept until the interpreter exits

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..model import Model
+    from ..typing import HistoryLike
 
 
 # --------------------------------------------------------------------------- node table
@@ -95,7 +96,7 @@ def history_fingerprint(hist: pd.DataFrame | None) -> str:
     return h.hexdigest()
 
 
-def get_baseline(model: Model, history: Any, period: Any) -> Baseline:
+def get_baseline(model: Model, history: HistoryLike, period: Any) -> Baseline:
     hist = None if history is None else check_history(model, history)
     key = (history_fingerprint(hist), None if period is None else str(period))
     cache: dict[Any, Baseline] = model.cache.get("engine.baselines", dict)

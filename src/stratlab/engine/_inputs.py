@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..model import Model
+    from ..typing import HistoryLike
 
 
-def check_history(model: Model, history: Any) -> pd.DataFrame:
+def check_history(model: Model, history: HistoryLike) -> pd.DataFrame:
     import pandas as pd
 
     from ..io import load_history

@@ -14,6 +14,8 @@ from ..model import SECTIONS, TOP, Model, build_model, path_str, to_dict
 from ._atomic import atomic_path
 
 if TYPE_CHECKING:
+    from ..typing import ModelLike
+
     pass
 
 
@@ -461,7 +463,7 @@ def _flatten(item: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- files
 
 
-def load_model(source: str | Path | Mapping[str, Any] | Model) -> Model:
+def load_model(source: ModelLike) -> Model:
     """Load and validate a strategy model.
 
     Parameters

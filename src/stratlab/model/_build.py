@@ -14,12 +14,12 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from .._util import did_you_mean
 from ..errors import ModelError, Problem
-from ._check import Locator, _Checker, _describe, _no_location, did_you_mean, path_str
-from ._schema import SECTIONS, TOP
+from ._check import Locator, _Checker, _describe, _no_location, path_str
+from ._schema import FORMAT_VERSION, SECTIONS, TOP
 from ._types import (
     DEFAULT_PERSPECTIVES,
-    FORMAT_VERSION,
     OKR,
     Initiative,
     KeyResult,

@@ -155,7 +155,7 @@ class ModelCache:
     def get(self, key: str, build: Callable[[], T]) -> T:
         """The value cached under ``key``, built by ``build()`` the first time."""
         try:
-            return self._items[key]  # type: ignore[no-any-return]
+            return self._items[key]
         except KeyError:
             value = self._items[key] = build()
             return value

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from ..model import Model
+    from ..typing import HistoryLike
 
 
 #: Marker symbol of each status (shape doubles the colour).
@@ -131,7 +132,7 @@ def status_name(score: float, green: float, amber: float) -> str:
     return "green" if score >= green else "amber" if score >= amber else "red"
 
 
-def scores_frame(model: Model, scores: Any, history: Any = None) -> pd.DataFrame:
+def scores_frame(model: Model, scores: Any, history: HistoryLike | None = None) -> pd.DataFrame:
     """A score frame indexed by id with ``name, score, status`` (+ the rest when given).
 
     Accepts the frame of :func:`stratlab.score`, a what-if frame (``after`` is

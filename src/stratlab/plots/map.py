@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from ..model import Model
+    from ..typing import HistoryLike
 
 
 # --------------------------------------------------------------------------- map layout
@@ -325,7 +326,7 @@ def strategy_map(
     model: Model,
     scores: pd.DataFrame | None = None,
     *,
-    history: Any = None,
+    history: HistoryLike | None = None,
     title: str | None = None,
     labels: bool | None = None,
 ) -> go.Figure:

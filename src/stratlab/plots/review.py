@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from ..model import Model
+    from ..typing import HistoryLike
 
 
 # --------------------------------------------------------------------------- review summaries
@@ -287,7 +288,7 @@ def attainment_over_time(
 
 def objective_tornados(
     model: Model,
-    history: Any = None,
+    history: HistoryLike | None = None,
     *,
     objectives: Sequence[str] | None = None,
     input_kind: str | None = None,
@@ -365,7 +366,7 @@ def objective_tornados(
 
 def outlook_fan(
     model: Model,
-    history: Any = None,
+    history: HistoryLike | None = None,
     *,
     ids: Sequence[str] | None = None,
     samples: int = 2000,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from ..model import Model
+    from ..typing import HistoryLike, ModelLike
 
 
 def whatif_chart(
@@ -167,7 +168,7 @@ def _input_grid(model: Model, input_id: str, steps: int) -> np.ndarray | None:
     return np.linspace(lo, hi + 0.25 * (hi - lo), steps)
 
 
-def _default_inputs(model: Model, history: Any, limit: int = 8) -> list[str]:
+def _default_inputs(model: Model, history: HistoryLike, limit: int = 8) -> list[str]:
     """The inputs that move the top perspective most (sensitivity), at most ``limit``."""
     from ..propagation import sensitivity
 
@@ -181,8 +182,8 @@ def _default_inputs(model: Model, history: Any, limit: int = 8) -> list[str]:
 
 
 def whatif_scenarios(
-    model: Any,
-    history: Any = None,
+    model: ModelLike,
+    history: HistoryLike | None = None,
     *,
     inputs: Sequence[str] | None = None,
     steps: int = 9,

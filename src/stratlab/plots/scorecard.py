@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from ..model import Model
+    from ..typing import HistoryLike
 
 
 # --------------------------------------------------------------------------- scorecard & OKRs
@@ -86,7 +87,7 @@ def scorecard(
     model: Model,
     scores: pd.DataFrame | None = None,
     *,
-    history: Any = None,
+    history: HistoryLike | None = None,
     title: str | None = "Scorecard",
 ) -> go.Figure:
     """Bullet charts of every measure on one attainment axis.
@@ -190,7 +191,7 @@ def okr_progress(
     model: Model,
     scores: pd.DataFrame | None = None,
     *,
-    history: Any = None,
+    history: HistoryLike | None = None,
     title: str | None = "OKR progress",
 ) -> go.Figure:
     """OKR grading: each OKR (bold) and its key results as 0–1 progress bars.

@@ -56,9 +56,9 @@ def _stage_model(
     from stratlab.io import load_model, save_model
 
     if _is_path(model):
-        path = Path(model).expanduser().resolve()  # type: ignore[arg-type]
+        path = Path(model).expanduser().resolve()  # type: ignore[arg-type,unused-ignore]
         return str(path), load_model(path)
-    loaded = load_model(model)  # type: ignore[arg-type]
+    loaded = load_model(model)
     target = folder / "model.yaml"
     save_model(loaded, target)
     return str(target), loaded
@@ -72,7 +72,7 @@ def _stage_history(
     from stratlab.io import load_history
 
     if _is_path(history):
-        path = Path(history).expanduser().resolve()  # type: ignore[arg-type]
+        path = Path(history).expanduser().resolve()
         load_history(path, model)
         return str(path)
     frame = load_history(history, model)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from stratlab._util import did_you_mean
 from stratlab.errors import HistoryError, InputError, Problem
+
+if TYPE_CHECKING:
+    from ..typing import HistoryLike
 
 TRANSFORMS = ("diff", "pct_change", "detrend", "none")
 METHODS = ("pearson", "spearman", "kendall")
@@ -42,7 +45,7 @@ def check_ids(ids: Sequence[str], known: Sequence[str], name: str, where: str) -
     return list(ids)
 
 
-def as_wide(history: Any, *, where: str) -> pd.DataFrame:
+def as_wide(history: HistoryLike, *, where: str) -> pd.DataFrame:
     """Coerce a history to a wide float DataFrame (rows = periods in time order).
 
     Paths, long DataFrames (``period, measure, value``) and wide DataFrames with a

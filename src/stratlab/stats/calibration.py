@@ -52,7 +52,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -60,6 +60,9 @@ import pandas as pd
 from stratlab._util import check_int
 from stratlab.stats._common import TRANSFORMS, check_choice, transform_frame
 from stratlab.stats.links import _check_thresholds, check_links, evidence_for_tests, load_inputs
+
+if TYPE_CHECKING:
+    from ..typing import HistoryLike, ModelLike
 
 __all__ = ["CALIBRATION_COLUMNS", "CalibrationResult", "calibrate"]
 
@@ -80,8 +83,8 @@ CALIBRATION_COLUMNS = [
 
 
 def calibrate(
-    model: Any,
-    history: Any,
+    model: ModelLike,
+    history: HistoryLike,
     *,
     n_boot: int = 200,
     seed: int | None = 0,

@@ -23,7 +23,7 @@ import functools
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from stratlab.stats._common import (
     fisher_ci,
     transform_frame,
 )
+
+if TYPE_CHECKING:
+    from ..typing import HistoryLike
 
 __all__ = ["CORRELATION_COLUMNS", "correlate", "correlate_pairs", "prepare"]
 
@@ -62,7 +65,7 @@ _BLOCK = 4_000_000
 
 
 def prepare(
-    history: Any,
+    history: HistoryLike,
     *,
     transform: str,
     columns: Sequence[str] | None,
@@ -80,7 +83,7 @@ def prepare(
 
 
 def correlate(
-    history: Any,
+    history: HistoryLike,
     *,
     method: str = "pearson",
     transform: str = "diff",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -10,6 +10,9 @@ import pandas as pd
 from stratlab._util import check_int
 from stratlab.errors import InputError, Problem
 from stratlab.stats.correlation import prepare
+
+if TYPE_CHECKING:
+    from ..typing import HistoryLike
 
 __all__ = ["GRANGER_COLUMNS", "GrangerBest", "granger", "granger_best"]
 
@@ -25,7 +28,7 @@ class GrangerBest(NamedTuple):
 
 
 def granger(
-    history: Any,
+    history: HistoryLike,
     source: str,
     target: str,
     *,
@@ -140,7 +143,7 @@ def granger_table(
 
 
 def granger_best(
-    history: Any,
+    history: HistoryLike,
     source: str,
     target: str,
     *,

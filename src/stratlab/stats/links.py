@@ -48,7 +48,7 @@ n = 59 at alpha = 0.05). At ``best_lag``:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,11 @@ from stratlab.stats.correlation import (
     correlate_transformed,
 )
 from stratlab.stats.granger import granger_table
+
+if TYPE_CHECKING:
+    from stratlab.model import Model
+
+    from ..typing import HistoryLike, ModelLike
 
 __all__ = [
     "LINK_COLUMNS",
@@ -116,7 +121,7 @@ SUGGEST_COLUMNS = [
 ]
 
 
-def load_inputs(model: Any, history: Any) -> tuple[Any, pd.DataFrame]:
+def load_inputs(model: ModelLike, history: HistoryLike) -> tuple[Model, pd.DataFrame]:
     """(Model, wide history on the full period grid) from models/paths/frames."""
     from stratlab.io import load_history, load_model
 
@@ -137,7 +142,7 @@ def load_inputs(model: Any, history: Any) -> tuple[Any, pd.DataFrame]:
     return model, wide.astype(float)
 
 
-def objective_evidence(model: Any, history: Any) -> pd.DataFrame:
+def objective_evidence(model: ModelLike, history: HistoryLike) -> pd.DataFrame:
     """Own-evidence score of every objective per period (see the module notes).
 
     Returns
@@ -152,7 +157,7 @@ def objective_evidence(model: Any, history: Any) -> pd.DataFrame:
     return _weighted_by_objective(model, score_history(model, wide, rollup=False))
 
 
-def evidence_for_tests(model: Any, wide: pd.DataFrame, transform: str) -> pd.DataFrame:
+def evidence_for_tests(model: Model, wide: pd.DataFrame, transform: str) -> pd.DataFrame:
     """Objective evidence on the scale the link tests use.
 
     For ``diff``, an objective's change is the weighted mean of the changes of
@@ -169,7 +174,7 @@ def evidence_for_tests(model: Any, wide: pd.DataFrame, transform: str) -> pd.Dat
     return transform_frame(_weighted_by_objective(model, scores), transform)
 
 
-def _weighted_by_objective(model: Any, scores: pd.DataFrame) -> pd.DataFrame:
+def _weighted_by_objective(model: Model, scores: pd.DataFrame) -> pd.DataFrame:
     """Weighted mean, per period, of each objective's measure columns that have a value.
 
     An objective without measures keeps its own column of ``scores``.
@@ -233,8 +238,8 @@ def _check_thresholds(alpha: float, min_r: float, where: str, meaningful_r: floa
 
 
 def check_links(
-    model: Any,
-    history: Any,
+    model: ModelLike,
+    history: HistoryLike,
     *,
     max_lag: int | None = None,
     alpha: float = 0.05,
@@ -436,7 +441,7 @@ def _verdict(
     )
 
 
-def _paths(model: Any) -> set[tuple[str, str]]:
+def _paths(model: Model) -> set[tuple[str, str]]:
     """Ordered objective pairs (a, b) joined by a directed path of objective links."""
     succ: dict[str, set[str]] = {}
     for link in model.objective_links:
@@ -455,8 +460,8 @@ def _paths(model: Any) -> set[tuple[str, str]]:
 
 
 def suggest_links(
-    model: Any,
-    history: Any,
+    model: ModelLike,
+    history: HistoryLike,
     *,
     top: int = 10,
     max_lag: int | None = None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,6 +11,9 @@ import pandas as pd
 from stratlab.errors import InputError, Problem
 from stratlab.stats._common import bh_qvalues, check_choice, check_ids, fisher_ci
 from stratlab.stats.correlation import prepare
+
+if TYPE_CHECKING:
+    from ..typing import HistoryLike
 
 __all__ = ["PARTIAL_COLUMNS", "partial_correlate"]
 
@@ -28,7 +31,7 @@ PARTIAL_COLUMNS = [
 
 
 def partial_correlate(
-    history: Any,
+    history: HistoryLike,
     *,
     covariates: Sequence[str] | None = None,
     transform: str = "diff",

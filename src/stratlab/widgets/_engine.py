@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..model import Model
+    from ..typing import HistoryLike
 
 
 LINK_PREFIX = "link:"
@@ -34,7 +35,7 @@ class Engine:
     ``whatif(...).to_frame()`` plus a status column.
     """
 
-    def __init__(self, model: Model, history: Any) -> None:
+    def __init__(self, model: Model, history: HistoryLike) -> None:
         from ..engine import check_history
         from ..propagation import whatif
 

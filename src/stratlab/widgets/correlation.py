@@ -13,6 +13,8 @@ from ..io import load_model
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..typing import HistoryLike, ModelLike
+
 
 # --------------------------------------------------------------------------- correlations
 
@@ -135,9 +137,9 @@ class CorrelationExplorer:
 
 
 def correlation_explorer(
-    history: Any,
+    history: HistoryLike,
     *,
-    model: Any = None,
+    model: ModelLike | None = None,
     corr: pd.DataFrame | None = None,
     max_lag: int = 4,
     method: str = "pearson",

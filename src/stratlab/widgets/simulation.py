@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..model import Model
+    from ..typing import HistoryLike, ModelLike
 
 
 # --------------------------------------------------------------------------- Monte Carlo
@@ -41,7 +42,7 @@ class SimulationExplorer:
     def __init__(
         self,
         model: Model,
-        history: Any,
+        history: HistoryLike,
         *,
         simulate: Callable[..., Any],
         seed: int | None,
@@ -175,8 +176,8 @@ class SimulationExplorer:
 
 
 def simulation_explorer(
-    model: Any,
-    history: Any = None,
+    model: ModelLike,
+    history: HistoryLike | None = None,
     *,
     samples: int = 1000,
     seed: int | None = 0,

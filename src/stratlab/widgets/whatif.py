@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..model import Model
+    from ..typing import HistoryLike, ModelLike
 
 
 # --------------------------------------------------------------------------- what-if explorer
@@ -57,7 +58,9 @@ class WhatIfExplorer:
         The whole panel (displayed when the explorer is the last expression of a cell).
     """
 
-    def __init__(self, model: Model, history: Any = None, *, view: str = "long run") -> None:
+    def __init__(
+        self, model: Model, history: HistoryLike | None = None, *, view: str = "long run"
+    ) -> None:
         import ipywidgets as w
 
         if view not in ("long run", "now"):
@@ -459,7 +462,9 @@ def _esc(text: str) -> str:
     return html.escape(text)
 
 
-def whatif_explorer(model: Any, history: Any = None, *, view: str = "long run") -> WhatIfExplorer:
+def whatif_explorer(
+    model: ModelLike, history: HistoryLike | None = None, *, view: str = "long run"
+) -> WhatIfExplorer:
     """A live what-if panel: move measures, key results and link weights, watch the map.
 
     Parameters
