@@ -106,12 +106,21 @@ def test_modules_stay_small() -> None:
     assert big == {}
 
 
+def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function, its docstring left out (documentation is not size)."""
+    size = (node.end_lineno or node.lineno) - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        size -= (first.end_lineno or first.lineno) - first.lineno + 1
+    return size
+
+
 def test_functions_stay_small() -> None:
     long = {}
     for p in _python_files():
         for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                size = _code_lines(node)
                 key = f"{p.relative_to(SRC).as_posix()}:{node.name}"
                 if size > MAX_FUNCTION_LINES and key not in LONG_FUNCTIONS:
                     long[key] = size

@@ -240,81 +240,14 @@ def whatif_scenarios(
     """
     import plotly.graph_objects as go
 
-    from ..engine import node_table
-    from ..propagation import whatif
-
     model = load_model(model)
-    steps = int(
-        check_int(steps, "steps", "whatif_scenarios", minimum=2, maximum=41, fix="e.g. steps=9.")
+    steps = check_int(
+        steps, "steps", "whatif_scenarios", minimum=2, maximum=41, fix="e.g. steps=9."
     )
-    if inputs is None:
-        chosen = _default_inputs(model, history)
-    else:
-        chosen = [str(i) for i in inputs]
-        problems = []
-        for i in chosen:
-            if i not in model or model.kind_of(i) not in ("measure", "key_result"):
-                leaves = [m.id for m in model.measures] + [k.id for k in model.key_results]
-                problems.append(
-                    Problem(
-                        f"whatif_scenarios: {i!r} is not a measure or key result of the model.",
-                        fix=did_you_mean(i, leaves) or "pass measure or key-result ids.",
-                    )
-                )
-            elif _input_grid(model, i, 3) is None:
-                problems.append(
-                    Problem(
-                        f"whatif_scenarios: {i!r} has no range to vary (baseline and target "
-                        "missing or equal).",
-                        fix="give the measure a baseline and a target, or choose another input.",
-                    )
-                )
-        if problems:
-            raise InputError(problems)
-    if not chosen:
-        raise InputError(
-            Problem(
-                "whatif_scenarios: the model has no measure or key result with a range to vary.",
-                fix="give measures a baseline and a target.",
-            )
-        )
-    top = model.perspectives[-1]
-    bar_ids = [o.id for o in model.objectives if o.perspective == top.id]
-    if not bar_ids:
-        raise InputError(
-            Problem(
-                f"whatif_scenarios: the top perspective {top.id!r} has no objectives.",
-                fix="add an objective to it, or reorder the perspectives (bottom to top).",
-            )
-        )
-    bar_ids.append(top.id)
-    names = [o.name for o in model.objectives if o.perspective == top.id] + [
-        f"{top.name} (overall)"
-    ]
-    labels = unique_labels(names, bar_ids)
-    pos = {k: i for i, k in enumerate(node_table(model).ids)}
-    rows = np.array([pos[i] for i in bar_ids])
-
-    def long_run(changes: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(before, after) long-run scores of the bars, as whatif(...).long_run."""
-        res = whatif(model, changes, history, horizon=0, period=period)
-        steady, _, ms, ks = res._after_steady
-        from ..engine import stack_scores
-
-        after = stack_scores(steady, ms, ks)[rows]
-        base = res._base
-        before = stack_scores(base.steady, base.m_scores, base.k_scores)[rows]
-        return before, after
-
-    before, _ = long_run(None)
-    base_values = whatif(model, None, history, horizon=0, period=period)._base
-    current = dict(
-        zip(
-            [m.id for m in model.measures] + [k.id for k in model.key_results],
-            np.concatenate([base_values.m_values, base_values.k_values]).tolist(),
-            strict=True,
-        )
-    )
+    chosen = _default_inputs(model, history) if inputs is None else _check_inputs(model, inputs)
+    bar_ids, labels = _bars(model)
+    long_run = _LongRun(model, history, period, bar_ids)
+    before = long_run.before
     thresholds = [thresholds_of(model, i) for i in bar_ids]
 
     def look(values: np.ndarray) -> tuple[list[str], list[str], list[str]]:
@@ -351,41 +284,18 @@ def whatif_scenarios(
     y_max = float(np.nanmax(np.append(before, 1.0)))
     for k, input_id in enumerate(chosen):
         item = model.get(input_id)
-        grid = _input_grid(model, input_id, int(steps))
+        grid = _input_grid(model, input_id, steps)
         if grid is None:  # pragma: no cover - checked above
             continue
-        now = current.get(input_id, np.nan)
+        now = long_run.current.get(input_id, np.nan)
         span = abs(grid[-1] - grid[0])
         if np.isfinite(now) and not np.any(np.abs(grid - now) <= 1e-9 * max(span, 1.0)):
             grid = np.sort(np.append(grid, now))
         active = int(np.argmin(np.abs(grid - now))) if np.isfinite(now) else 0
-        unit = esc(getattr(item, "unit", "") or "")
-        step_list = []
-        first: tuple[np.ndarray, list[str], list[str], list[str]] | None = None
-        for j, value in enumerate(grid):
-            _, after = long_run({input_id: float(value)})
-            y_max = max(y_max, float(np.nanmax(np.append(after, 0.0))))
-            colors, texts, hovers = look(after)
-            if j == active:
-                first = (after, colors, texts, hovers)
-            label = fmt_num(value, 3) + (f" {unit}" if unit else "")
-            if np.isfinite(now) and j == active:
-                label += " (now)"
-            step_list.append(
-                {
-                    "label": label,
-                    "method": "restyle",
-                    "args": [
-                        {
-                            "y": [after.tolist()],
-                            "marker.color": [colors],
-                            "text": [texts],
-                            "hovertext": [hovers],
-                        },
-                        [k + 1],
-                    ],
-                }
-            )
+        step_list, first = _steps(long_run, look, input_id, grid, active, now, k)
+        y_max = max(
+            y_max, *(float(np.nanmax(np.append(s["args"][0]["y"][0], 0.0))) for s in step_list)
+        )
         if first is None:  # pragma: no cover - active is an index of grid
             continue
         all_values.append([float(v) for v in grid])
@@ -413,16 +323,7 @@ def whatif_scenarios(
                 "steps": step_list,
             }
         )
-        buttons.append(
-            {
-                "label": name,
-                "method": "update",
-                "args": [
-                    {"visible": [True] + [j == k for j in range(len(chosen))]},
-                    {f"sliders[{j}].visible": j == k for j in range(len(chosen))},
-                ],
-            }
-        )
+        buttons.append(_select_button(name, k, len(chosen)))
     fig = go.Figure(traces)
     apply_layout(
         fig,
@@ -431,25 +332,128 @@ def whatif_scenarios(
         xaxis={"type": "category"},
         height=520,
         sliders=sliders,
-        updatemenus=[
-            {
-                "buttons": buttons,
-                "direction": "down",
-                "showactive": True,
-                "x": 1.0,
-                "xanchor": "right",
-                "y": 1.02,
-                "yanchor": "bottom",
-            }
-        ],
+        updatemenus=[_DROPDOWN | {"buttons": buttons}],
         showlegend=False,
     )
     fig.update_layout(margin={"t": 110})
-    fig.layout.meta = {
-        "stratlab": "whatif_scenarios",
-        "view": "long_run",
-        "ids": bar_ids,
-        "inputs": chosen,
-        "values": all_values,
-    }
+    meta = {"stratlab": "whatif_scenarios", "view": "long_run", "ids": bar_ids}
+    fig.layout.meta = meta | {"inputs": chosen, "values": all_values}
     return fig
+
+
+#: the input picker of whatif_scenarios (its buttons are added per figure)
+_DROPDOWN: dict[str, Any] = {
+    "direction": "down",
+    "showactive": True,
+    "x": 1.0,
+    "xanchor": "right",
+    "y": 1.02,
+    "yanchor": "bottom",
+}
+
+
+class _LongRun:
+    """Long-run scores of the bars for a change, read from ``whatif(...).to_frame("long run")``."""
+
+    def __init__(self, model: Model, history: HistoryLike | None, period: Any, ids: list[str]):
+        self.model, self.history, self.period, self.ids = model, history, period, ids
+        base = self._frame(None)
+        self.before = base.loc[ids, "score_before"].to_numpy(dtype=float)
+        leaves = base[base["kind"].isin(["measure", "key_result"])]
+        self.current = dict(zip(leaves.index, leaves["before"].to_numpy(dtype=float), strict=True))
+
+    def _frame(self, changes: Any) -> pd.DataFrame:
+        from ..propagation import whatif
+
+        res = whatif(self.model, changes, self.history, horizon=0, period=self.period)
+        return res.to_frame("long run").set_index("id")
+
+    def after(self, changes: Any) -> np.ndarray:
+        return self._frame(changes).loc[self.ids, "score_after"].to_numpy(dtype=float)
+
+
+def _check_inputs(model: Model, inputs: Sequence[str]) -> list[str]:
+    chosen = [str(i) for i in inputs]
+    problems = []
+    for i in chosen:
+        if i not in model or model.kind_of(i) not in ("measure", "key_result"):
+            leaves = [m.id for m in model.measures] + [k.id for k in model.key_results]
+            problems.append(
+                Problem(
+                    f"whatif_scenarios: {i!r} is not a measure or key result of the model.",
+                    fix=did_you_mean(i, leaves) or "pass measure or key-result ids.",
+                )
+            )
+        elif _input_grid(model, i, 3) is None:
+            problems.append(
+                Problem(
+                    f"whatif_scenarios: {i!r} has no range to vary (baseline and target "
+                    "missing or equal).",
+                    fix="give the measure a baseline and a target, or choose another input.",
+                )
+            )
+    if problems:
+        raise InputError(problems)
+    if not chosen:
+        raise InputError(
+            Problem(
+                "whatif_scenarios: the model has no measure or key result with a range to vary.",
+                fix="give measures a baseline and a target.",
+            )
+        )
+    return chosen
+
+
+def _bars(model: Model) -> tuple[list[str], list[str]]:
+    """The bars: every objective of the top perspective, then the perspective itself."""
+    top = model.perspectives[-1]
+    objectives = [o for o in model.objectives if o.perspective == top.id]
+    if not objectives:
+        raise InputError(
+            Problem(
+                f"whatif_scenarios: the top perspective {top.id!r} has no objectives.",
+                fix="add an objective to it, or reorder the perspectives (bottom to top).",
+            )
+        )
+    ids = [o.id for o in objectives] + [top.id]
+    names = [o.name for o in objectives] + [f"{top.name} (overall)"]
+    return ids, unique_labels(names, ids)
+
+
+def _select_button(name: str, k: int, n: int) -> dict[str, Any]:
+    """The dropdown entry that shows input ``k``'s bars and slider only."""
+    return {
+        "label": name,
+        "method": "update",
+        "args": [
+            {"visible": [True] + [j == k for j in range(n)]},
+            {f"sliders[{j}].visible": j == k for j in range(n)},
+        ],
+    }
+
+
+def _steps(
+    long_run: _LongRun,
+    look: Any,
+    input_id: str,
+    grid: np.ndarray,
+    active: int,
+    now: float,
+    k: int,
+) -> tuple[list[dict[str, Any]], tuple[np.ndarray, list[str], list[str], list[str]] | None]:
+    """The slider steps of one input (each restyles bar trace ``k + 1``) and the active step's look."""
+    unit = esc(getattr(long_run.model.get(input_id), "unit", "") or "")
+    step_list = []
+    first: tuple[np.ndarray, list[str], list[str], list[str]] | None = None
+    for j, value in enumerate(grid):
+        after = long_run.after({input_id: float(value)})
+        colors, texts, hovers = look(after)
+        if j == active:
+            first = (after, colors, texts, hovers)
+        label = fmt_num(value, 3) + (f" {unit}" if unit else "")
+        if np.isfinite(now) and j == active:
+            label += " (now)"
+        restyle: dict[str, list[Any]] = {"y": [after.tolist()], "marker.color": [colors]}
+        restyle.update(text=[texts], hovertext=[hovers])
+        step_list.append({"label": label, "method": "restyle", "args": [restyle, [k + 1]]})
+    return step_list, first
