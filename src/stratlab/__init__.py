@@ -47,6 +47,8 @@ _LAZY: dict[str, str] = {
     "rank_initiatives": "stratlab.propagation",
     "simulate_dynamics": "stratlab.propagation",
     "simulate": "stratlab.simulation",
+    "goal_seek": "stratlab.planning",
+    "plan_portfolio": "stratlab.planning",
     "objective_evidence": "stratlab.stats",
     "run_review": "stratlab.report",
     "run_batch": "stratlab.report",
@@ -60,6 +62,7 @@ _LAZY: dict[str, str] = {
     "review": "stratlab.report:run_review",
     "review_batch": "stratlab.report:run_batch",
     "demo": "stratlab.demo:run_demo",
+    "portfolio": "stratlab.planning:plan_portfolio",
 }
 
 __all__ = [
@@ -90,6 +93,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .model import Model as Model
     from .model import model_schema as model_schema
     from .model import model_schema as schema  # noqa: F401 - command alias
+    from .planning import goal_seek as goal_seek
+    from .planning import plan_portfolio as plan_portfolio
+    from .planning import plan_portfolio as portfolio  # noqa: F401 - command alias
     from .propagation import rank_initiatives as initiatives  # noqa: F401 - command alias
     from .propagation import rank_initiatives as rank_initiatives
     from .propagation import sensitivity as sensitivity

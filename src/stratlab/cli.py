@@ -246,6 +246,146 @@ def _whatif(args: argparse.Namespace) -> pd.DataFrame:
     return result.trajectory if args.horizon else result.to_frame()
 
 
+def _pairs(flag: str, args: Sequence[str], example: str) -> dict[str, float]:
+    """Parse repeated ``ID=NUMBER`` arguments of one flag."""
+    import math
+
+    out: dict[str, float] = {}
+    for arg in args:
+        key, sep, text = str(arg).rpartition("=")
+        try:
+            value = float(text) if sep and key.strip() else math.nan
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise InputError(
+                Problem(
+                    f"{flag} {arg!r}: expected ID=NUMBER.", fix=f"write it like {flag} {example}."
+                )
+            )
+        out[key.strip()] = value
+    return out
+
+
+def _setup_goal_seek(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", nargs="?", help="KPI history (current values)")
+    p.add_argument(
+        "--target",
+        dest="targets",
+        action="append",
+        default=[],
+        metavar="ID=SCORE",
+        help="an objective, perspective or OKR and the score it must reach (repeatable)",
+    )
+    p.add_argument(
+        "--lever",
+        dest="levers",
+        action="append",
+        default=None,
+        metavar="ID",
+        help="a measure or key result that may move (repeatable; default: all of them)",
+    )
+    p.add_argument(
+        "--effort",
+        dest="efforts",
+        action="append",
+        default=[],
+        metavar="ID=WEIGHT",
+        help="cost of one unit of a lever's score (repeatable; default 1)",
+    )
+    p.add_argument(
+        "--allow-worse",
+        action="store_true",
+        help="let levers move against their good direction",
+    )
+    _fmt(p)
+
+
+@command(
+    "goal-seek",
+    "the smallest change of measures and key results that brings targets to their scores",
+    "stratlab goal-seek model.yaml --target financial=0.7\n"
+    "  stratlab goal-seek model.yaml history.csv --target growth=0.8 --lever nps --lever avg_ticket",
+)(_setup_goal_seek)
+def _goal_seek(args: argparse.Namespace) -> pd.DataFrame:
+    from .planning import goal_seek
+
+    if not args.targets:
+        raise InputError(
+            Problem("no target given.", fix="add --target ID=SCORE, e.g. --target financial=0.7.")
+        )
+    result = goal_seek(
+        args.model,
+        _history(args),
+        targets=_pairs("--target", args.targets, "financial=0.7"),
+        levers=args.levers,
+        effort=_pairs("--effort", args.efforts, "wait_min=2") or None,
+        allow_worse=args.allow_worse,
+    )
+    shifts = " ".join(f"--shift {c.key}={c.value:.6g}" for c in result.changes)
+    sys.stderr.write(
+        f"effort {result.effort:.4g} (score units); check it: stratlab whatif {args.model} "
+        f"{shifts}\n"
+        if shifts
+        else "every target is already reached: nothing needs to move.\n"
+    )
+    return result.to_frame()
+
+
+def _setup_portfolio(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="model file")
+    p.add_argument("history", nargs="?", help="KPI history (current values, volatility)")
+    p.add_argument("--budget", type=float, required=True, help="money available")
+    p.add_argument(
+        "--target", help="objective, perspective or OKR to lift (default: the top perspective)"
+    )
+    p.add_argument(
+        "--goal",
+        choices=("effect", "p_green"),
+        default="effect",
+        help="maximise the long-run score (effect) or P(green) over Monte Carlo scenarios",
+    )
+    p.add_argument("--samples", type=int, default=2000, help="scenarios for p_green (default 2000)")
+    p.add_argument("--seed", type=int, default=None, help="scenario seed (same seed, same output)")
+    p.add_argument(
+        "--elapsed",
+        type=float,
+        default=None,
+        help="share of the OKR period elapsed, in (0, 1] (p_green)",
+    )
+    _fmt(p)
+
+
+@command(
+    "portfolio",
+    "the initiatives to fund within a budget, for the most effect on a target or P(green)",
+    "stratlab portfolio model.yaml --budget 600000\n"
+    "  stratlab portfolio model.yaml history.csv --budget 600000 --target financial "
+    "--goal p_green --seed 1",
+)(_setup_portfolio)
+def _portfolio(args: argparse.Namespace) -> pd.DataFrame:
+    from .planning import plan_portfolio
+
+    result = plan_portfolio(
+        args.model,
+        _history(args),
+        budget=args.budget,
+        target=args.target,
+        goal=args.goal,
+        samples=args.samples,
+        seed=args.seed,
+        elapsed=args.elapsed,
+    )
+    what = "score" if result.goal == "effect" else "P(green)"
+    seed = f" (seed {result.seed})" if result.seed is not None else ""
+    sys.stderr.write(
+        f"budget used {result.budget_used:,.0f} of {result.budget:,.0f}; {result.target} "
+        f"{what} {result.before:.3f} → {result.after:.3f}{seed}\n"
+    )
+    return result.to_frame()
+
+
 def _setup_simulate(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file")
     p.add_argument("history", nargs="?", help="KPI history (gives measure volatility)")

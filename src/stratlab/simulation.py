@@ -321,13 +321,21 @@ def _roll_block(
     plan: _Plan, z: np.ndarray, grades: np.ndarray, wdraw: np.ndarray
 ) -> tuple[np.ndarray, ...]:
     """Leaf scores, OKRs, objectives and perspectives of a block (features × samples)."""
-    lin = plan.lin
     ms = _measure_scores(plan, z)
     if plan.spread == 0:
         ks = np.broadcast_to(plan.k_fixed[:, None], grades.shape).copy()
     else:
         ks = grades
         ks[~plan.k_avail] = 0.0
+    okr, obj, persp, w = _roll_scores(plan, ms, ks, wdraw)
+    return ms, ks, okr, obj, persp, w
+
+
+def _roll_scores(
+    plan: _Plan, ms: np.ndarray, ks: np.ndarray, wdraw: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """OKRs, objectives, perspectives and link weights of leaf scores (features × samples)."""
+    lin = plan.lin
     okr = lin.okr_map @ ks
     vm, vo, const = lin.permuted
     rhs = vm @ ms
@@ -341,7 +349,7 @@ def _roll_block(
             obj = _woodbury(plan.unc, obj, w.T)
     obj[~lin.obj_avail] = 0.0
     persp = lin.persp @ obj
-    return ms, ks, okr, obj, persp, w
+    return okr, obj, persp, w
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -675,3 +683,96 @@ def simulate(
         store[sl][~avail] = np.nan
     store[:n_p][~avail_p[::-1]] = np.nan
     return SimulationResult(model, samples, entropy, horizon, float(elapsed), store, weights, plan)
+
+
+# --------------------------------------------------------------------------- engine API for planning
+
+
+@dataclass(frozen=True, eq=False)
+class Scenarios:
+    """Seeded Monte Carlo draws of every leaf, and their roll-up (internal API for planning).
+
+    The draws are those of :func:`simulate` with the same ``seed``, ``samples``
+    and options (same blocks, same order).  Arrays are features × samples.
+
+    Attributes
+    ----------
+    m_values : ndarray (n_measures × samples)
+        Drawn measure values, natural units (driver links included); NaN rows
+        for measures without a score.
+    k_grades : ndarray (n_key_results × samples)
+        Drawn key-result grades (0–1 raw scores); NaN rows where none.
+    seed : int
+    """
+
+    model: Model
+    m_values: np.ndarray
+    k_grades: np.ndarray
+    seed: int
+    _weights: np.ndarray = field(repr=False)  # (uncertain links × samples), uniform draws
+    _plan: _Plan = field(repr=False)
+
+    def roll(self, m_scores: np.ndarray, k_scores: np.ndarray) -> dict[str, np.ndarray]:
+        """Roll leaf scores up with each sample's drawn link weights.
+
+        Parameters
+        ----------
+        m_scores, k_scores : ndarray (n × samples)
+            Leaf scores (NaN treated as missing, as in :func:`simulate`).
+
+        Returns
+        -------
+        dict
+            ``okr``, ``objective``, ``perspective`` (n × samples); NaN rows for
+            nodes without a score.
+        """
+        plan = self._plan
+        ms = np.where(plan.m_avail[:, None], np.nan_to_num(m_scores), 0.0)
+        ks = np.where(plan.k_avail[:, None], np.nan_to_num(k_scores), 0.0)
+        okr, obj, persp, _ = _roll_scores(plan, ms, ks, self._weights.copy())
+        lin = plan.lin
+        okr[~lin.okr_avail] = np.nan
+        obj[~lin.obj_avail] = np.nan
+        persp[~lin.persp_avail] = np.nan
+        return {"okr": okr, "objective": obj, "perspective": persp}
+
+
+def draw_scenarios(
+    model: Model,
+    history: Any = None,
+    *,
+    samples: int,
+    seed: int | None,
+    elapsed: float,
+    horizon: int = 1,
+    spread: float = 1.0,
+    weight_uncertainty: bool = True,
+) -> Scenarios:
+    """Draw leaf outcomes exactly as :func:`simulate` does (options already validated)."""
+    plan = _plan(
+        model,
+        history,
+        horizon=horizon,
+        elapsed=float(elapsed),
+        spread=float(spread),
+        weight_uncertainty=weight_uncertainty,
+    )
+    ss = np.random.SeedSequence(seed)
+    entropy = int(ss.entropy)  # type: ignore[arg-type]
+    n_blocks = -(-samples // BLOCK)
+    parts = [
+        _draw_block(plan, np.random.default_rng(child), min(BLOCK, samples - b * BLOCK))
+        for b, child in enumerate(ss.spawn(n_blocks))
+    ]
+    z, grades, wdraw = (np.hstack(x) for x in zip(*parts, strict=True))
+    nat = z * plan.m_sd[:, None]
+    if plan.drv_gain is not None:
+        d = plan.special[plan.special_drv]
+        nat[d] += plan.drv_gain @ nat[d]
+    values = nat + plan.m_mean[:, None]
+    values[~plan.m_avail] = np.nan
+    if plan.spread == 0:
+        grades = np.broadcast_to(plan.k_fixed[:, None], grades.shape).copy()
+    grades = grades.astype(float)
+    grades[~plan.k_avail] = np.nan
+    return Scenarios(model, values, grades, entropy, wdraw, plan)

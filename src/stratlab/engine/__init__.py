@@ -16,7 +16,9 @@ widgets use these names and nothing private):
   any change (:func:`get_baseline`), :func:`apply_changes` and driver dynamics.
 * :mod:`._stability` — spectral radius and feedback loops (:func:`stability_warnings`).
 * :mod:`._linear` — the linear system ``a = B·a + V·s + c``
-  (:func:`linear_system`, :class:`LinearSystem`, :func:`full_linear`).
+  (:func:`linear_system`, :class:`LinearSystem`, :func:`full_linear`), and the
+  long run of what-if as a linear map of leaf scores (:func:`long_run_map`,
+  :class:`LongRunMap`, used by goal seeking and portfolio planning).
 
 Data flows one way: model → compile → inputs → scores → roll-up; nothing here
 imports plots, widgets, report or the command line.
@@ -42,7 +44,14 @@ from ._baseline import (
 from ._changes import Change, Op, as_changes, check_changes, link_key, parse_changes, split_link
 from ._compile import Compiled, RollupResult, compile_model, solve_weighted
 from ._inputs import check_history, history_columns, leaf_values, objective_history
-from ._linear import ForwardSolver, LinearSystem, full_linear, linear_system
+from ._linear import (
+    ForwardSolver,
+    LinearSystem,
+    LongRunMap,
+    full_linear,
+    linear_system,
+    long_run_map,
+)
 from ._scores import (
     measure_params,
     rollup_all,
@@ -61,6 +70,7 @@ __all__ = [
     "DriverDynamics",
     "ForwardSolver",
     "LinearSystem",
+    "LongRunMap",
     "NodeTable",
     "Op",
     "RollupResult",
@@ -77,6 +87,7 @@ __all__ = [
     "leaf_values",
     "linear_system",
     "link_key",
+    "long_run_map",
     "measure_params",
     "node_table",
     "objective_history",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._baseline import safe_rollup
+from ._baseline import get_baseline, reachable_measures, safe_rollup
 from ._compile import Compiled, compile_model
 from ._stability import _normalised_links
 
@@ -287,3 +288,153 @@ def full_linear(model: Model) -> LinearSystem:
         )
 
     return model.cache.get("engine.full_linear", build)
+
+
+# --------------------------------------------------------------------------- long-run map (planning)
+
+
+@dataclass(frozen=True, eq=False)
+class LongRunMap:
+    """The long-run roll-up at the current availability, as a linear map of leaf scores.
+
+    Internal engine API (used by :mod:`stratlab.planning`).  With every link read
+    at the same time and leaf scores ``s_m`` (measures) and ``s_k`` (key
+    results) that keep the current availability::
+
+        objectives   = objective_scores + Em · (s_m − m_scores) + Ek · (s_k − k_scores)
+        OKRs         = okr_scores + okr_map · (s_k − k_scores)
+        perspectives = perspective_scores + persp · (objectives − objective_scores)
+
+    ``Em``/``Ek`` are the direct effects ``(I − B)⁻¹V`` (driver links *not*
+    folded in: :meth:`driver_response` gives them in natural units, so the
+    caller scores and clips each driven measure itself).  This is the map of
+    :func:`stratlab.whatif`'s long run, exactly.
+    """
+
+    model: Model
+    m_values: np.ndarray
+    m_scores: np.ndarray
+    k_values: np.ndarray
+    k_scores: np.ndarray
+    objective_scores: np.ndarray
+    okr_scores: np.ndarray
+    perspective_scores: np.ndarray
+    _lin: LinearSystem = field(repr=False)
+
+    def rows(self, node_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Effects of leaf scores on the long-run scores of some nodes.
+
+        Parameters
+        ----------
+        node_ids : sequence of str
+            Objectives, perspectives or OKRs.
+
+        Returns
+        -------
+        (Em, Ek, base) : (len × n_measures), (len × n_key_results), (len,)
+            Per unit of each leaf's score, and the nodes' current long-run scores
+            (NaN for a node without a score).
+        """
+        from scipy import sparse
+        from scipy.sparse.linalg import splu
+
+        lin = self._lin
+        c = lin.compiled
+        n_o, n_m, n_k = len(c.objectives), len(c.measures), len(c.key_results)
+        sel_obj = np.zeros((len(node_ids), n_o))
+        em = np.zeros((len(node_ids), n_m))
+        ek = np.zeros((len(node_ids), n_k))
+        base = np.full(len(node_ids), np.nan)
+        persp = lin.persp.toarray()
+        okr_ek = (lin.vo @ lin.okr_map) * lin.k_avail
+        for r, node in enumerate(node_ids):
+            kind = self.model.kind_of(node)
+            i = c.index[node]
+            if kind == "objective":
+                sel_obj[r, i] = 1.0
+                base[r] = self.objective_scores[i]
+            elif kind == "perspective":
+                sel_obj[r] = persp[i]
+                base[r] = self.perspective_scores[i]
+            elif kind == "okr":
+                ek[r] = lin.okr_map[i] * lin.k_avail
+                base[r] = self.okr_scores[i]
+        if sel_obj.any():
+            system = (sparse.identity(n_o, format="csc") - lin.total.T).tocsc()
+            y = np.asarray(splu(system).solve(np.ascontiguousarray(sel_obj.T)))  # (n_o × len)
+            y[~lin.obj_avail] = 0.0
+            y = y.T
+            em += np.asarray((sparse.csr_matrix(y) @ lin.vm).todense()) * lin.m_avail
+            ek += np.asarray(y @ okr_ek)
+        return em, ek, base
+
+    def driver_response(self, measures: Sequence[int]) -> sparse.csc_matrix:
+        """Long-run natural-unit change of every measure per unit shift of some measures.
+
+        The total driver effect ``(I − D)⁻¹`` (every lag) restricted to the given
+        columns (measure positions in model order), as :func:`stratlab.whatif` applies a
+        shift.  Sparse ``(n_measures × len)``: a measure without driver links
+        moves only itself.
+        """
+        from scipy import sparse
+
+        c = self._lin.compiled
+        n = len(c.measures)
+        cols = np.asarray(measures, dtype=int)
+        eye = sparse.csc_matrix(
+            (np.ones(cols.size), (cols, np.arange(cols.size))), shape=(n, cols.size)
+        )
+        if not c.drivers or not cols.size:
+            return eye
+        mats = list(c.drivers.values())
+        union = abs(mats[0])
+        for mat in mats[1:]:
+            union = union + abs(mat)
+        linked = np.zeros(n, dtype=bool)
+        rows, causes = union.nonzero()
+        linked[rows] = True
+        linked[causes] = True
+        driven = np.flatnonzero(linked[cols])
+        if not driven.size:
+            return eye
+        idx = reachable_measures(c, cols[driven])
+        total = np.eye(idx.size)
+        for mat in c.drivers.values():
+            total = total - mat[idx][:, idx].toarray()
+        pos = {int(j): p for p, j in enumerate(idx)}
+        rhs = np.zeros((idx.size, driven.size))
+        rhs[[pos[int(j)] for j in cols[driven]], np.arange(driven.size)] = 1.0
+        sol = sparse.coo_matrix(np.linalg.solve(total, rhs))
+        moved = sparse.csc_matrix((sol.data, (idx[sol.row], driven[sol.col])), shape=(n, cols.size))
+        keep = np.ones(cols.size)
+        keep[driven] = 0.0
+        return (eye @ sparse.diags(keep) + moved).tocsc()
+
+
+def long_run_map(model: Model, history: Any = None) -> LongRunMap:
+    """The long-run map of :func:`whatif` as a linear map of leaf scores (internal engine API).
+
+    Parameters
+    ----------
+    model : Model
+    history : DataFrame or path, optional
+        Current values as in :func:`stratlab.score`.
+
+    Returns
+    -------
+    LongRunMap
+    """
+    base = get_baseline(model, history, None)
+    lin = linear_system(base.compiled, base.m_scores, base.k_scores)
+    steady = base.steady
+    return LongRunMap(
+        model,
+        base.m_values,
+        base.m_scores,
+        base.k_values,
+        base.k_scores,
+        steady["objective"],
+        steady["okr"],
+        steady["perspective"],
+        lin,
+    )
