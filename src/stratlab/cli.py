@@ -325,8 +325,8 @@ def _goal_seek(args: argparse.Namespace) -> pd.DataFrame:
     )
     shifts = " ".join(f"--shift {c.key}={c.value:.6g}" for c in result.changes)
     sys.stderr.write(
-        f"effort {result.effort:.4g} (score units); check it: stratlab whatif {args.model} "
-        f"{shifts}\n"
+        f"effort {result.effort:.4g} (score units); the plan as what-if shifts (see their long "
+        f"run): stratlab whatif {args.model} {shifts}\n"
         if shifts
         else "every target is already reached: nothing needs to move.\n"
     )
