@@ -14,6 +14,7 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..io import load_model
 from ._engine import LINK_PREFIX, TABLE_COLUMNS, Engine, link_key
+from .planning import PlanningPanel
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,6 +55,9 @@ class WhatIfExplorer:
         The live strategy map, coloured by the after scores.
     scenarios : dict of name → dict of changes
         Saved scenarios (:meth:`save_scenario`).
+    planning : PlanningPanel
+        "Make it green" (goal seeking moves the sliders to the plan; undoable) and
+        a budget box (the initiatives to fund): :mod:`stratlab.widgets.planning`.
     widget : ipywidgets.Widget
         The whole panel (displayed when the explorer is the last expression of a cell).
     """
@@ -94,6 +98,7 @@ class WhatIfExplorer:
         self.table = w.HTML()
         self.compare_html = w.HTML()
         self._render_table()
+        self.planning = PlanningPanel(self, self._engine.history)  # make it green; budget box
         self.widget = self._build_panel(w)
         for ctl in self.controls.values():
             ctl.observe(self._on_change, names="value")
@@ -233,6 +238,7 @@ class WhatIfExplorer:
                 w.HBox([name, save]),
                 w.HBox([path, export]),
                 message,
+                self.planning.widget,
             ],
             layout=w.Layout(width="38%"),
         )
