@@ -380,6 +380,48 @@ def test_portfolio_ties_go_to_the_lower_budget() -> None:
     assert res.after == pytest.approx(1.0)
 
 
+def _p_green_brute_force(
+    model: Any, history: Any, target: str, samples: int, seed: int, budget: float
+) -> tuple[float, float, tuple[int, ...]]:
+    """Every subset applied to the same scenarios, rolled up with each sample's link weights."""
+    from stratlab.simulation import draw_scenarios
+
+    scen = draw_scenarios(model, history, samples=samples, seed=seed, elapsed=0.5)
+    green = model.thresholds.green
+    o_pos = [o.id for o in model.objectives].index(target)
+    starts = np.array([k.start for k in model.key_results])
+    ranges = np.array([k.target for k in model.key_results]) - starts
+
+    def value(sel: tuple[int, ...]) -> float:
+        dm, dk = _subset_shifts(model, sel)
+        ms = score_measure_values(model, (scen.m_values + dm[:, None]).T).T
+        kv = starts[:, None] + scen.k_grades * ranges[:, None] + dk[:, None]
+        ks = score_kr_values(model, kv.T).T
+        obj = scen.roll(ms, ks)["objective"][o_pos]
+        return float(np.mean(obj >= green - 1e-9))
+
+    best = _brute_force(model, budget, value)
+    return best[0], best[1], best[2]
+
+
+def test_portfolio_p_green_with_drawn_link_weights(example: Any) -> None:
+    """The example's experience → loyalty weight is drawn: each sample has its own map."""
+    model, history = example
+    best, cost, _ = _p_green_brute_force(model, history, "loyalty", 500, 11, 600_000)
+    res = plan_portfolio(
+        model,
+        history,
+        budget=600_000,
+        target="loyalty",
+        goal="p_green",
+        samples=500,
+        seed=11,
+        elapsed=0.5,
+    )
+    assert res.after == pytest.approx(best, abs=1e-12) and res.budget_used == cost
+    assert res.after > res.before + 0.2
+
+
 def test_portfolio_p_green_equals_brute_force_on_the_same_scenarios() -> None:
     from stratlab.simulation import draw_scenarios
 

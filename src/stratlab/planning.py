@@ -1131,12 +1131,15 @@ def plan_portfolio(
         cand = np.flatnonzero(
             (np.abs(shifts).max(axis=1, initial=0.0) > 0) & np.isfinite(leaves.value)
         )
-        coef_s = np.zeros((len(leaves.ids), int(samples)))
-        for j in cand:
-            bumped = m_scores.copy()
-            bumped[j] += 1.0
-            coef_s[j] = scen.roll(bumped[: leaves.n_m], bumped[leaves.n_m :])[kind][i_node] - base_s
-        coef_s[np.abs(coef_s) < 1e-15] = 0.0
+        coef_s: np.ndarray = coef[0]  # the same map in every sample at point weights
+        if scen.weights_vary:  # drawn link weights: each sample's own (linear) map
+            coef_s = np.zeros((len(leaves.ids), int(samples)))
+            for j in cand:
+                bumped = m_scores.copy()
+                bumped[j] += 1.0
+                rolled_j = scen.roll(bumped[: leaves.n_m], bumped[leaves.n_m :])
+                coef_s[j] = rolled_j[kind][i_node] - base_s
+            coef_s[np.abs(coef_s) < 1e-15] = 0.0
         table = _contributions(model, leaves, shifts, coef_s, values)
         thr = green - _TOL
         worst = base_s + sum((g.min(axis=0) for g in table.gain), np.zeros(int(samples)))

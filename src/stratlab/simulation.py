@@ -712,6 +712,12 @@ class Scenarios:
     _weights: np.ndarray = field(repr=False)  # (uncertain links × samples), uniform draws
     _plan: _Plan = field(repr=False)
 
+    @property
+    def weights_vary(self) -> bool:
+        """Whether link weights were drawn (then each sample has its own roll-up)."""
+        unc = self._plan.unc
+        return unc is not None and bool(unc.active.any())
+
     def roll(self, m_scores: np.ndarray, k_scores: np.ndarray) -> dict[str, np.ndarray]:
         """Roll leaf scores up with each sample's drawn link weights.
 
