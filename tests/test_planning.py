@@ -497,3 +497,42 @@ def test_portfolio_on_the_example(example: Any) -> None:
     assert res.budget_used <= 600_000
     assert res.after >= res.before
     assert "PortfolioResult" in repr(res) and "<table" in res._repr_html_()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_goal_seek_plans_hold_in_whatif_on_random_maps(seed: int) -> None:
+    """Bands, stretch caps, inverse and feedback links, drivers: whatif() agrees with the plan."""
+    model = stratlab.load_model(make_random_map(seed=seed, n_driver_links=4))
+    base = _long_run(model, [])
+    objectives = base[(base["kind"] == "objective") & base["score_after"].notna()]
+    node = str(objectives["score_after"].idxmin())
+    top = model.perspectives[-1].id
+    goals = {
+        node: float(objectives.loc[node, "score_after"]) + 0.1,
+        top: float(base.loc[top, "score_after"]) + 0.1,
+    }
+    for allow_worse in (False, True):
+        try:
+            res = goal_seek(model, targets=goals, allow_worse=allow_worse)
+        except stratlab.InputError as err:
+            assert "can reach at most" in str(err) or "not all together" in str(err)
+            continue
+        lr = _long_run(model, list(res.changes))
+        for target, goal in goals.items():
+            assert lr.loc[target, "score_after"] >= goal - 1e-9
+        frame = res.to_frame().set_index("id")
+        for key in [c.key for c in res.changes]:
+            score_after = lr.loc[key, "score_after"]
+            assert frame.loc[key, "score_after"] == pytest.approx(score_after, abs=1e-9)
+            cap = model.get(key).cap if model.kind_of(key) == "measure" else 1.0
+            assert -1e-12 <= score_after <= cap + 1e-12
+            if not allow_worse:
+                assert score_after >= lr.loc[key, "score_before"] - 1e-12
+
+
+def test_goal_seek_okr_target_moves_its_key_results(example: Any) -> None:
+    model, history = example
+    res = goal_seek(model, history, targets={"mobile_first": 0.9})
+    assert {c.key for c in res.changes} <= {"app_rating", "checkout_sec", "loyalty_signups"}
+    lr = _long_run(model, list(res.changes), history)
+    assert lr.loc["mobile_first", "score_after"] >= 0.9 - 1e-9
