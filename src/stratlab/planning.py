@@ -1093,21 +1093,23 @@ def plan_portfolio(
     shifts = np.asarray(_response(eng, leaves, [int(j) for j in touched]) @ uplift[touched])
     coef, base = _rows(eng, [node])
     green = float(model.thresholds.green)
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy import sparse
 
     if goal == "effect":
         table = _contributions(model, leaves, shifts, coef[0], leaves.value)
         before = float(base[0])
         scale = max([float(np.abs(g).max(initial=0.0)) for g in table.gain] + [1e-300])
         a, bounds, offsets = _portfolio_program(table, budgets, budget)
-        n_v = a.shape[1]
-        c = np.zeros(n_v)
+        c = np.zeros(a.shape[1])
         for off, gain in zip(offsets, table.gain, strict=True):
-            c[off : off + gain.size] = -gain / scale
-        integral = np.zeros(n_v, dtype=int)
+            c[off : off + gain.size] = -gain / scale  # scaled: HiGHS's gaps are absolute too
+        integral = np.zeros(a.shape[1], dtype=int)
         integral[: len(inits)] = 1
-        value_of = lambda sel: before + float(_evaluate(table, sel))  # noqa: E731
-        best_rows: list[np.ndarray] = [c]
+        keep = 1e-9  # the tie-break keeps the optimum to this (scaled) tolerance
+
+        def value_of(sel: np.ndarray) -> float:
+            return before + float(_evaluate(table, sel))
+
     else:
         from .simulation import default_elapsed, draw_scenarios
 
@@ -1142,60 +1144,48 @@ def plan_portfolio(
             coef_s[np.abs(coef_s) < 1e-15] = 0.0
         table = _contributions(model, leaves, shifts, coef_s, values)
         thr = green - _TOL
-        worst = base_s + sum((g.min(axis=0) for g in table.gain), np.zeros(int(samples)))
-        best = base_s + sum((g.max(axis=0) for g in table.gain), np.zeros(int(samples)))
-        always = worst >= thr
-        open_ = np.flatnonzero(~always & (best >= thr))
+        zero = np.zeros(int(samples))
+        worst = base_s + sum((g.min(axis=0) for g in table.gain), zero)
+        best = base_s + sum((g.max(axis=0) for g in table.gain), zero)
+        # samples green whatever is funded need no variable; nor those never green
+        open_ = np.flatnonzero((worst < thr) & (best >= thr))
         a0, bounds0, offsets = _portfolio_program(table, budgets, budget)
         n_x = a0.shape[1]
-        n_v = n_x + open_.size
-        a = np.hstack([a0, np.zeros((a0.shape[0], open_.size))])
-        # base + Σ gain·w ≥ thr − M(1 − y),  M = thr − worst  →  Σ gain·w − M·y ≥ worst − base
-        extra = np.zeros((open_.size, n_v))
+        # green_s ⇔ base + Σ gain·w ≥ thr:  Σ gain·w − (thr − worst)·y ≥ worst − base
+        # (rows scaled to a largest entry of 100, so HiGHS's absolute tolerances stay tiny)
+        rows = np.zeros((open_.size, n_x))
         for off, gain in zip(offsets, table.gain, strict=True):
-            extra[:, off : off + gain.shape[0]] = gain[:, open_].T
+            rows[:, off : off + gain.shape[0]] = gain[:, open_].T
         big = thr - worst[open_]
-        extra[np.arange(open_.size), n_x + np.arange(open_.size)] = -big
-        a = np.vstack([a, extra])
-        bounds = np.hstack(
-            [bounds0, np.vstack([worst[open_] - base_s[open_], np.full(open_.size, np.inf)])]
+        row_scale = 100.0 / np.maximum(
+            np.maximum(np.abs(rows).max(axis=1, initial=0.0), big), 1e-300
         )
-        c = np.zeros(n_v)
+        y_block = sparse.diags(-big * row_scale)
+        a = (
+            sparse.bmat(
+                [
+                    [sparse.csr_matrix(a0), None],
+                    [sparse.csr_matrix(rows * row_scale[:, None]), y_block],
+                ],
+                format="csr",
+            )
+            if open_.size
+            else sparse.csr_matrix(a0)
+        )
+        lo_y = (worst[open_] - base_s[open_]) * row_scale
+        bounds = np.hstack([bounds0, np.vstack([lo_y, np.full(open_.size, np.inf)])])
+        c = np.zeros(a.shape[1])
         c[n_x:] = -1.0
-        integral = np.zeros(n_v, dtype=int)
+        integral = np.zeros(a.shape[1], dtype=int)
         integral[: len(inits)] = 1
         integral[n_x:] = 1
         before = float(np.mean(base_s >= thr))
+        keep = 0.5  # whole samples
 
         def value_of(sel: np.ndarray) -> float:
             return float(np.mean(base_s + _evaluate(table, sel) >= thr))
 
-        best_rows = [c]
-
-    var_bounds = Bounds(np.zeros(n_v), np.ones(n_v))
-    cons = LinearConstraint(a, bounds[0], bounds[1])
-    res = milp(
-        c, integrality=integral, bounds=var_bounds, constraints=cons, options={"mip_rel_gap": 1e-9}
-    )
-    if res.x is None:
-        raise RuntimeError(f"the optimiser stopped: {res.message}")
-    optimum = float(c @ res.x)
-    # tie-break: the cheapest selection that keeps the optimum
-    tol = 1e-9 if goal == "effect" else 0.5
-    a2 = np.vstack([a, best_rows[0]])
-    lo2 = np.append(bounds[0], -np.inf)
-    hi2 = np.append(bounds[1], optimum + tol)
-    c2 = np.zeros(n_v)
-    c2[: len(inits)] = budgets / max(float(budgets.max()), 1.0)
-    res2 = milp(
-        c2,
-        integrality=integral,
-        bounds=var_bounds,
-        constraints=LinearConstraint(a2, lo2, hi2),
-        options={"mip_rel_gap": 1e-9},
-    )
-    x = res2.x if res2.x is not None else res.x
-    sel = np.round(x[: len(inits)]).astype(bool)
+    sel = _solve_portfolio(c, a, bounds, integral, budgets, keep, value_of, len(inits))
     after = value_of(sel)
     marginal = []
     for p in range(len(inits)):
@@ -1226,6 +1216,49 @@ def plan_portfolio(
         seed if goal == "p_green" else None,
         frame,
     )
+
+
+def _solve_portfolio(
+    c: np.ndarray,
+    a: Any,
+    bounds: np.ndarray,
+    integral: np.ndarray,
+    budgets: np.ndarray,
+    keep: float,
+    value_of: Any,
+    n_p: int,
+) -> np.ndarray:
+    """Best selection (maximise −c·v), then the cheapest one keeping that optimum."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_v = c.size
+    box = Bounds(np.zeros(n_v), np.ones(n_v))
+    opts = {"mip_rel_gap": 1e-9}
+    res = milp(
+        c, integrality=integral, bounds=box, constraints=LinearConstraint(a, *bounds), options=opts
+    )
+    if res.x is None:
+        raise RuntimeError(f"the optimiser stopped: {res.message}")
+    first = np.round(res.x[:n_p]).astype(bool)
+    from scipy import sparse
+
+    a2 = sparse.vstack([sparse.csr_matrix(a), sparse.csr_matrix(c)], format="csr")
+    lo2 = np.append(bounds[0], -np.inf)
+    hi2 = np.append(bounds[1], float(c @ res.x) + keep)
+    cost = np.zeros(n_v)
+    cost[:n_p] = budgets / max(float(budgets.max()), 1.0)
+    res2 = milp(
+        cost,
+        integrality=integral,
+        bounds=box,
+        constraints=LinearConstraint(a2, lo2, hi2),
+        options=opts,
+    )
+    if res2.x is None:
+        return first
+    cheaper = np.round(res2.x[:n_p]).astype(bool)
+    # the exact value decides (the solver's tolerances never trade optimum for budget)
+    return cheaper if value_of(cheaper) >= value_of(first) - 1e-12 else first
 
 
 def _position(model: Model, node: str) -> int:
