@@ -123,13 +123,12 @@ def response(eng: LongRunMap, leaves: Leaves, cols: Sequence[int]) -> Any:
 
 def score_leaf(model: Model, leaves: Leaves, j: int, values: np.ndarray) -> np.ndarray:
     """Exact score of leaf ``j`` at natural values (any shape), by the scoring rules."""
-    from ..engine import score_kr_values, score_measure_values
+    from ..engine import measure_params, score_kr_values, score_with_params
 
     flat = np.asarray(values, dtype=float).ravel()
-    if j < leaves.n_m:
-        arr = np.full((flat.size, leaves.n_m), np.nan)
-        arr[:, j] = flat
-        out = score_measure_values(model, arr)[:, j]
+    if j < leaves.n_m:  # the measure's own parameters, broadcast over the values
+        params = {k: v[j] for k, v in measure_params(model).items()}
+        out = np.asarray(score_with_params(params, flat), dtype=float)
     else:
         n_k = len(leaves.ids) - leaves.n_m
         arr = np.full((flat.size, n_k), np.nan)
