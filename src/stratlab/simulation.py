@@ -745,7 +745,7 @@ class Scenarios:
 
 def draw_scenarios(
     model: Model,
-    history: Any = None,
+    history: HistoryLike | None = None,
     *,
     samples: int,
     seed: int | None,

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from ..engine import Change
     from ..model import Model
+    from ..typing import HistoryLike, ModelLike
 
 GOAL_SEEK_COLUMNS = [
     "id",
@@ -224,8 +225,8 @@ def _solve(prog: _Program) -> np.ndarray | None:
 
 
 def goal_seek(
-    model: Any,
-    history: Any = None,
+    model: ModelLike,
+    history: HistoryLike | None = None,
     *,
     targets: Mapping[str, float],
     levers: Sequence[str] | None = None,

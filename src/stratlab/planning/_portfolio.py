@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..model import Model
+    from ..typing import HistoryLike, ModelLike
 
 PORTFOLIO_COLUMNS = ["id", "name", "budget", "selected", "marginal_effect"]
 PORTFOLIO_TOTAL_COLUMNS = ["target", "goal", "budget", "budget_used", "before", "after"]
@@ -221,8 +222,8 @@ def _evaluate(table: _Table, sel: np.ndarray) -> np.ndarray:
 
 
 def plan_portfolio(
-    model: Any,
-    history: Any = None,
+    model: ModelLike,
+    history: HistoryLike | None = None,
     *,
     budget: float,
     target: str | None = None,
@@ -428,7 +429,7 @@ def _effect_problem(
 
 def _scenario_effects(
     model: Model,
-    history: Any,
+    history: HistoryLike | None,
     node: str,
     leaves: Leaves,
     coef: np.ndarray,
@@ -466,7 +467,7 @@ def _scenario_effects(
 
 def _p_green_problem(
     model: Model,
-    history: Any,
+    history: HistoryLike | None,
     node: str,
     leaves: Leaves,
     shifts: np.ndarray,
