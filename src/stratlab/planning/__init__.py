@@ -2,7 +2,7 @@
 
 Both are exact optimisation problems on the engine's long-run map (the long
 run of :func:`stratlab.whatif`): objectives are linear in the leaf scores,
-``a = (I − B)⁻¹(V·s + c)`` (:func:`stratlab.propagation.long_run_map`), and
+``a = (I − B)⁻¹(V·s + c)`` (:func:`stratlab.engine.long_run_map`), and
 each measure or key result is scored by its piecewise-linear rule, clipped to
 ``[0, cap]``.  Driver links move measures in natural units, as what-if does.
 
@@ -30,6 +30,16 @@ Portfolio (:func:`plan_portfolio`)
     (the draws of :func:`stratlab.simulate` with the same seed) in which the
     target is green (sample-average approximation, one binary per scenario).
     Ties are broken by the lower total budget.
+
+Limits and tolerances
+    Targets are met to 1e-9 in score (linear programmes are solved with
+    feasibility tolerances of 1e-10; every plan is re-run through
+    :func:`stratlab.whatif`, whose numbers the results report).  Optima are
+    HiGHS's: exact for linear programmes, within its MIP gaps (relative 1e-9,
+    absolute 1e-6 of the objective; the portfolio objective is scaled so that
+    this is 1e-12 of the best effect) for mixed-integer ones.  A band measure
+    that a driver link could carry across its band, and a leaf moved by more
+    than 12 initiatives, are refused with a message.
 """
 
 from ._goal_seek import GOAL_SEEK_COLUMNS, GoalSeekResult, goal_seek
