@@ -36,8 +36,10 @@ Limits and tolerances
     feasibility tolerances of 1e-10; every plan is re-run through
     :func:`stratlab.whatif`, whose numbers the results report).  Optima are
     HiGHS's: exact for linear programmes, within its MIP gaps (relative 1e-9,
-    absolute 1e-6 of the objective; the portfolio objective is scaled so that
-    this is 1e-12 of the best effect) for mixed-integer ones.  A band measure
+    absolute 1e-6 of the objective) for mixed-integer ones: goal seeking's
+    effort to about 1e-6; the effect portfolio to 1e-6 of its largest single
+    gain (its objective is scaled to that gain); P(green) exactly (whole
+    scenarios).  A band measure
     that a driver link could carry across its band, and a leaf moved by more
     than 12 initiatives, are refused with a message.
 """
