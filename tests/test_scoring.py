@@ -36,6 +36,10 @@ def test_columns_and_kinds(mini_path: Path) -> None:
         "status",
         "status_rule",
         "coverage",
+        "unit",
+        "owner",
+        "as_of",
+        "stale",
     ]
     assert frame["kind"].tolist()[:4] == ["perspective"] * 4
     assert frame["id"].tolist()[:4] == ["financial", "customer", "process", "learning"]  # top first
@@ -102,9 +106,17 @@ def test_missing_inputs_are_left_out_and_coverage_reported(write, mini_yaml) -> 
         "current: 6, unit: min", "unit: min"
     )
     frame = score(write(text)).set_index("id")
-    # growth has only its loyalty link left (weight 0.6 of 1.6)
-    assert frame.loc["growth", "score"] == pytest.approx(frame.loc["loyalty", "score"])
-    assert frame.loc["growth", "coverage"] == pytest.approx(0.6 / 1.6)
+    # speed's own measure wait_min has no data either: no score
+    # growth has only its loyalty link left, but its own measure has no data: no score
+    assert np.isnan(frame.loc["growth", "score"]) and frame.loc["growth", "status"] == "no data"
+    assert "links alone don't make a status" in frame.loc["growth", "status_rule"]
+    assert frame.loc["growth", "coverage"] == 0
+    assert np.isnan(frame.loc["speed", "score"])
+    # loyalty is left with nps (its speed link has no score): weight 1 of 1.4
+    assert frame.loc["loyalty", "score"] == pytest.approx((31 - 20) / 25)
+    assert frame.loc["loyalty", "coverage"] == pytest.approx(1 / 1.4)
+    # the financial perspective has no objective with a score
+    assert frame.loc["financial", "status"] == "no data"
     assert frame.loc["revenue_growth", "status"] == "no data"
     assert frame.loc["revenue_growth", "status_rule"].startswith("no score")
 
@@ -170,10 +182,11 @@ def test_score_history_reads_lagged_causes_from_earlier_periods(mini_path: Path)
     nps = (hist["nps"].to_numpy() - 20) / 25
     rev = hist["revenue_growth"].to_numpy() / 8
     skills = train  # no key-result history: the OKR is left out
+    # at t=2 speed's own measure has no value: no score (its skills link alone is no status)
     speed = np.array(
-        [wait[0], (wait[1] + 0.5 * skills[0]) / 1.5, skills[1], (wait[3] + 0.5 * skills[2]) / 1.5]
+        [wait[0], (wait[1] + 0.5 * skills[0]) / 1.5, np.nan, (wait[3] + 0.5 * skills[2]) / 1.5]
     )
-    loyalty = (nps + 0.4 * speed) / 1.4
+    loyalty = np.where(np.isnan(speed), nps, (nps + 0.4 * speed) / 1.4)
     growth = np.array([rev[0], *((rev[1:] + 0.6 * loyalty[:-1]) / 1.6)])
     np.testing.assert_allclose(sh["skills"], skills, atol=1e-12)
     np.testing.assert_allclose(sh["speed"], speed, atol=1e-12)

@@ -111,8 +111,54 @@ def plain_number(v: float, digits: int = 4) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _history(args: argparse.Namespace) -> Any:
-    return getattr(args, "history", None)
+def _history_options(p: argparse.ArgumentParser) -> None:
+    """The options for reading a KPI history (added to every command that reads one)."""
+    g = p.add_argument_group("reading the history")
+    g.add_argument("--sheet", help="Excel sheet holding the history (default: the first)")
+    g.add_argument(
+        "--decimal",
+        choices=(".", ","),
+        default=None,
+        help="decimal mark of the file; the other mark is then a thousands separator "
+        "(default '.', ',' for semicolon CSVs)",
+    )
+    g.add_argument(
+        "--dayfirst", action="store_true", help="read 01/02/2024 as 1 February (default: 2 January)"
+    )
+    g.add_argument(
+        "--strict",
+        action="store_true",
+        help="columns that are not measures or key results are errors (default: one warning, ignored)",
+    )
+    g.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the fixes the messages name (drop %% signs and thousands separators, "
+        "multiply fractions of a %% measure by 100) and say how many cells changed",
+    )
+
+
+def _history(args: argparse.Namespace, *, with_model: bool = True) -> Any:
+    """The history argument read with the history options (None when not given)."""
+    path = getattr(args, "history", None)
+    if path is None:
+        return None
+    from .io import load_history
+
+    model = None
+    if with_model and getattr(args, "model", None):
+        from .io import load_model
+
+        model = load_model(args.model)
+    return load_history(
+        path,
+        model,
+        sheet=args.sheet,
+        decimal=args.decimal,
+        dayfirst=args.dayfirst,
+        strict=args.strict,
+        coerce=args.fix,
+    )
 
 
 # --------------------------------------------------------------------------- commands
@@ -131,12 +177,26 @@ def _setup_validate(p: argparse.ArgumentParser) -> None:
     "stratlab validate model.yaml\n  stratlab validate model.yaml history.csv",
 )(_setup_validate)
 def _validate(args: argparse.Namespace) -> int:
-    from .io import load_history, load_model
+    from .io import load_model
 
     model = load_model(args.model)
     msg = f"{args.model}: OK — {len(model.objectives)} objectives, {len(model.measures)} measures, {len(model.links)} links, {len(model.okrs)} OKRs, {len(model.initiatives)} initiatives"
     if args.history:
-        hist = load_history(args.history, model)
+        hist = _history(args)
+        from .scoring import score
+
+        table = score(model, hist)
+        stale = table[table["stale"]]
+        if len(stale):
+            names = ", ".join(
+                f"{r.id} (last value {r.as_of})" for r in stale.itertuples(index=False)
+            )
+            print(
+                f"stratlab validate: warning: {len(stale)} stale series at "
+                f"{table.attrs.get('period')}: {names}. Fix: update them, or allow "
+                "older values with max_age.",
+                file=sys.stderr,
+            )
         msg += (
             f"; {args.history}: OK — {hist.shape[1]} series, {len(hist)} periods ({hist.index[0]} to {hist.index[-1]})"
             if len(hist)
@@ -187,12 +247,17 @@ def _setup_example(p: argparse.ArgumentParser) -> None:
         "directory", help="folder to write the example model and history into (created if missing)"
     )
     p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.add_argument(
+        "--excel",
+        action="store_true",
+        help="also write the model and history as Excel workbooks (northwind.xlsx, northwind_history.xlsx)",
+    )
 
 
 @command(
     "example",
     "write the bundled example model and KPI history to start from",
-    "stratlab example my_strategy/",
+    "stratlab example my_strategy/\n  stratlab example my_strategy/ --excel",
 )(_setup_example)
 def _example(args: argparse.Namespace) -> int:
     from .datasets import write_example
@@ -203,7 +268,7 @@ def _example(args: argparse.Namespace) -> int:
             Problem(f"{args.directory!r} is a file, not a folder.", fix="give a folder path.")
         )
     directory.mkdir(parents=True, exist_ok=True)
-    for path in write_example(directory, overwrite=args.force):
+    for path in write_example(directory, overwrite=args.force, excel=args.excel):
         print(f"wrote {path}")
     return 0
 
@@ -398,7 +463,7 @@ def _setup_simulate(p: argparse.ArgumentParser) -> None:
         "--elapsed",
         type=float,
         default=None,
-        help="share of the OKR period elapsed, in (0, 1] (default: today's share of the quarter)",
+        help="share of the OKR period elapsed, in (0, 1] (default: by the model's as_of date, else by the last period with data; today only without either)",
     )
     _fmt(p)
 
@@ -452,11 +517,10 @@ def _setup_correlate(p: argparse.ArgumentParser) -> None:
     "stratlab correlate history.csv --max-lag 3 --format csv",
 )(_setup_correlate)
 def _correlate(args: argparse.Namespace) -> pd.DataFrame:
-    from .io import load_history
     from .stats import correlate
 
     return correlate(
-        load_history(args.history),
+        _history(args, with_model=False),
         method=args.method,
         transform=args.transform,
         max_lag=args.max_lag,
@@ -478,7 +542,7 @@ def _setup_check_links(p: argparse.ArgumentParser) -> None:
 def _check_links(args: argparse.Namespace) -> pd.DataFrame:
     from .stats import check_links
 
-    return check_links(args.model, args.history)
+    return check_links(args.model, _history(args))
 
 
 def _setup_calibrate(p: argparse.ArgumentParser) -> None:
@@ -506,7 +570,7 @@ def _calibrate(args: argparse.Namespace) -> pd.DataFrame:
 
     out = Path(args.output)
     _refuse_overwrite(out, args.force, same_as=args.model)
-    result = calibrate(args.model, args.history, seed=args.seed)
+    result = calibrate(args.model, _history(args), seed=args.seed)
     frame = result.to_frame()
     save_model(result.model, out)
     print(f"wrote {out}", file=sys.stderr)
@@ -610,7 +674,7 @@ def _review(args: argparse.Namespace) -> int:
 
     out = run_review(
         args.model,
-        args.history,
+        _history(args),
         args.output,
         period=args.period,
         template=args.template,
@@ -703,6 +767,8 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         cmd.setup(sub)
+        if any(a.dest == "history" for a in sub._actions):
+            _history_options(sub)
     return parser
 
 
@@ -713,8 +779,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
+    import warnings
+
+    def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
+        print(f"stratlab {args.command}: warning: {message}", file=sys.stderr)
+
     try:
-        result = COMMANDS[args.command].run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            result = COMMANDS[args.command].run(args)
         if result is None:
             return 0
         if isinstance(result, int):

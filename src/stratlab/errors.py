@@ -80,21 +80,35 @@ class Problem:
 class StratlabError(Exception):
     """Base of every stratlab error; carries one or more :class:`Problem` records."""
 
-    def __init__(self, problems: Problem | str | Iterable[Problem], *, file: str | None = None):
+    def __init__(
+        self,
+        problems: Problem | str | Iterable[Problem],
+        *,
+        file: str | None = None,
+        total: int | None = None,
+        summary: str | None = None,
+    ):
         if isinstance(problems, str):
             problems = [Problem(problems, file=file)]
         elif isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
         self.file = file
+        #: how many problems there are in all (``problems`` may hold only the first ones shown)
+        self.total = max(total or 0, len(self.problems))
+        self.summary = summary
         super().__init__(self._render())
 
     def _render(self) -> str:
-        if len(self.problems) == 1:
+        if len(self.problems) == 1 and self.total == 1:
             return str(self.problems[0])
-        head = f"{len(self.problems)} problems"
+        head = f"{self.total} problems"
         if self.file:
             head += f" in {self.file}"
+        if self.total > len(self.problems):
+            head += f", first {len(self.problems)} shown"
+        if self.summary:
+            head += f" ({self.summary})"
         return head + ":\n" + "\n".join(f"  - {p}" for p in self.problems)
 
 

@@ -169,7 +169,7 @@ class WhatIfResult:
                 )
             before_roll.append(before)
             m_after = self._measure_after(drv[t])
-            ms_after = score_measure_values(self.model, m_after)
+            ms_after = score_measure_values(self.model, m_after, at=self._base.at)
             after = safe_rollup(
                 applied.compiled,
                 ms_after,
@@ -191,7 +191,7 @@ class WhatIfResult:
             return bv[0], av[0], bs[0], as_[0]
         drv = self._drivers.path(0)[0]
         m_after = self._measure_after(drv)
-        ms_after = score_measure_values(self.model, m_after)
+        ms_after = score_measure_values(self.model, m_after, at=self._base.at)
         ks_after = score_kr_values(self.model, applied.k_after)
         after = safe_rollup(
             applied.compiled, ms_after, ks_after, self._lagged(0, [], applied.compiled)
@@ -218,7 +218,7 @@ class WhatIfResult:
         applied = self._applied
         dx = self._drivers.long_run()
         m_after = self._measure_after(dx)
-        ms_after = score_measure_values(self.model, m_after)
+        ms_after = score_measure_values(self.model, m_after, at=self._base.at)
         ks_after = score_kr_values(self.model, applied.k_after)
         return safe_rollup(applied.compiled, ms_after, ks_after, None), m_after, ms_after, ks_after
 

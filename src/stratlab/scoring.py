@@ -26,9 +26,13 @@ from .engine import (
     history_columns,
     leaf_values,
     objective_history,
+    review_history,
+    review_values,
     rollup_all,
     score_kr_values,
     score_measure_values,
+    score_rows,
+    staleness,
     status_of,
 )
 from .errors import InputError, Problem
@@ -63,6 +67,10 @@ SCORE_COLUMNS = [
     "status",
     "status_rule",
     "coverage",
+    "unit",
+    "owner",
+    "as_of",
+    "stale",
 ]
 
 MOVER_COLUMNS = ["id", "kind", "name", "previous", "score", "change", "status", "since"]
@@ -88,10 +96,16 @@ def score(
         ``current``).  Without a history lagged links are read in the steady
         state (the cause's current score).
     period : str or Period, optional
-        Score as of this period of the history (default: the latest).  The
-        model's ``current`` values describe the latest period and take
-        precedence there; an earlier period is scored from the history alone
-        (the latest value at or before it).
+        Score as of this period of the history (default: the latest), written
+        as any period label (``2025Q3``, ``2025-07``, ``Jul-2025``, a date).  A
+        period coarser than the history (``2025Q3`` on monthly data) scores
+        its months brought together by each measure's ``aggregate`` rule
+        (``last``: the latest value reported by the period's end; ``mean``,
+        ``sum``, ``min``, ``max`` of the values reported inside it); lagged
+        links then count periods of that frequency.  The model's ``current``
+        values describe the latest period and take precedence there; an
+        earlier period is scored from the history alone (the latest value at
+        or before it).
 
     Returns
     -------
@@ -100,13 +114,22 @@ def score(
         key results), columns in this order:
 
         ``id, kind, name, perspective, parent, value, baseline, target, score,
-        status, status_rule, coverage``
+        status, status_rule, coverage, unit, owner, as_of, stale``
 
         ``value`` is the measure or key-result value used; ``baseline``/``target``
-        are the measure's (a key result's ``start``/``target``; a band measure's
-        band); ``status_rule`` says which threshold gave the status;
+        are the measure's (``target`` is the target in force for the period:
+        phased ``targets``; a key result's ``start``/``target``; a band
+        measure's band); ``status_rule`` says which threshold gave the status;
         ``coverage`` is the share of an objective's, OKR's or perspective's input
-        weight that had a score.
+        weight that had a score; ``unit`` is a measure's or key result's unit
+        (``""`` elsewhere); ``owner`` the node's owner (a key result's: its
+        OKR's; None where there is none); ``as_of`` the period a measure's or
+        key result's value comes from (str; the review period for ``current``
+        values, the model's ``as_of`` without a history; None without a value
+        and for other nodes); ``stale`` (bool) is True when ``as_of`` lies more
+        than ``max_age`` periods before the scored period, counted in the KPI's
+        own frequency (a quarterly KPI in a monthly history counts quarters).
+        ``attrs["period"]`` names the scored period.
     """
     import pandas as pd
 
@@ -115,8 +138,8 @@ def score(
     model = load_model(model)
     hist = None if history is None else check_history(model, history)
     compiled = compile_model(model)
-    m_values, k_values, at = leaf_values(model, hist, period)
-    m_scores = score_measure_values(model, m_values)
+    hist, at, m_values, k_values, m_asof, k_asof = review_values(model, hist, period)
+    m_scores = score_measure_values(model, m_values, at=at)
     k_scores = score_kr_values(model, k_values)
     lagged = None
     if (
@@ -133,10 +156,26 @@ def score(
             if lag > 0
         }
     rolled = rollup_all(compiled, m_scores, k_scores, lagged=lagged)
-    return _frame(model, compiled, m_values, k_values, m_scores, k_scores, rolled, pd)
+    frame = _frame(model, compiled, m_values, k_values, m_scores, k_scores, rolled, pd, at=at)
+    leaf_ids = [m.id for m in model.measures] + [k.id for k in model.key_results]
+    asof = dict(zip(leaf_ids, m_asof + k_asof, strict=True))
+    stale = dict(
+        zip(
+            leaf_ids,
+            staleness(model, hist, at, model.measures, m_asof)
+            + staleness(model, hist, at, model.key_results, k_asof),
+            strict=True,
+        )
+    )
+    frame["as_of"] = [None if asof.get(i) is None else str(asof[i]) for i in frame["id"]]
+    frame["stale"] = np.array([stale.get(i, False) for i in frame["id"]], dtype=bool)
+    frame.attrs["period"] = None if at is None else str(at)
+    return frame
 
 
-def score_history(model: ModelLike, history: HistoryLike, *, rollup: bool = True) -> pd.DataFrame:
+def score_history(
+    model: ModelLike, history: HistoryLike, *, rollup: bool = True, freq: str | None = None
+) -> pd.DataFrame:
     """The score of every node for every period of the history.
 
     Parameters
@@ -148,6 +187,13 @@ def score_history(model: ModelLike, history: HistoryLike, *, rollup: bool = True
         reading earlier periods.  With False, objectives are scored from their own
         measures and OKRs only — the evidence to test links with, free of the
         links themselves.
+    freq : {'M', 'Q', 'Y'}, optional
+        Score at this frequency: a finer history is first brought to it by each
+        measure's ``aggregate`` rule (so ``freq='Q'`` on monthly data scores
+        each quarter as ``score(period='2025Q3')`` reads it).  Default: the
+        history's own.
+
+    Each period is scored against the targets in force then (phased ``targets``).
 
     Returns
     -------
@@ -161,8 +207,15 @@ def score_history(model: ModelLike, history: HistoryLike, *, rollup: bool = True
 
     model = load_model(model)
     hist = check_history(model, history)
+    if freq is not None and len(hist):
+        from .periods import aggregate_frame, coarser, freq_code
+
+        if coarser(freq_code(freq), freq_code(hist.index.freqstr)):
+            hist = aggregate_frame(
+                hist, freq_code(freq), {m.id: m.aggregate for m in model.measures}
+            )
     compiled = compile_model(model)
-    m_all = score_measure_values(model, history_columns(hist, compiled.measures))
+    m_all = score_rows(model, history_columns(hist, compiled.measures), hist.index)
     k_all = score_kr_values(model, history_columns(hist, compiled.key_results))
     n = len(compiled.objectives)
     rows: list[dict[str, Any]] = []
@@ -204,6 +257,8 @@ def _frame(
     k_scores: np.ndarray,
     rolled: dict[str, Any],
     pd: Any,
+    *,
+    at: Any = None,
 ) -> pd.DataFrame:
     th = model.thresholds
     rows: list[tuple[Any, ...]] = []
@@ -241,7 +296,7 @@ def _frame(
             )
         )
     for i, m in enumerate(model.measures):
-        lo, hi = m.band if m.band else (m.baseline, m.target)
+        lo, hi = m.band if m.band else (m.baseline, m.target_at(at))
         rows.append(
             (
                 m.id,
@@ -293,16 +348,12 @@ def _frame(
     green = np.array([r[9].green for r in rows])
     amber = np.array([r[9].amber for r in rows])
     status = status_of(scores, green, amber)
-    rules = []
-    for s, st, g, a in zip(scores, status, green, amber, strict=True):
-        if st == "no data":
-            rules.append("no score: no value or history")
-        elif st == "green":
-            rules.append(f"{s:.2f} ≥ green {g:g}")
-        elif st == "amber":
-            rules.append(f"{s:.2f} ≥ amber {a:g}, < green {g:g}")
-        else:
-            rules.append(f"{s:.2f} < amber {a:g}")
+    blocked = {
+        o.id
+        for o, b in zip(model.objectives, rolled.get("objective_blocked", ()), strict=False)
+        if b
+    }
+    rules = _status_rules([r[0] for r in rows], scores, status, green, amber, blocked)
     frame = pd.DataFrame(
         {
             "id": [r[0] for r in rows],
@@ -317,10 +368,56 @@ def _frame(
             "status": status,
             "status_rule": rules,
             "coverage": np.array([r[10] for r in rows], dtype=float),
+            "unit": [_unit_of(model, r[0], r[1]) for r in rows],
+            "owner": [_owner_of(model, r[0], r[1]) for r in rows],
+            "as_of": [None] * len(rows),
+            "stale": np.zeros(len(rows), dtype=bool),
         },
         columns=SCORE_COLUMNS,
     )
     return frame
+
+
+def _status_rules(
+    ids: list[str],
+    scores: np.ndarray,
+    status: np.ndarray,
+    green: np.ndarray,
+    amber: np.ndarray,
+    blocked: set[str],
+) -> list[str]:
+    """Which threshold gave each status (or why there is no score)."""
+    rules = []
+    for rid, s, st, g, a in zip(ids, scores, status, green, amber, strict=True):
+        if st == "no data" and rid in blocked:
+            rules.append(
+                "no score: none of its own measures or OKRs has data (links alone don't make a status)"
+            )
+        elif st == "no data":
+            rules.append("no score: no value or history")
+        elif st == "green":
+            rules.append(f"{s:.2f} ≥ green {g:g}")
+        elif st == "amber":
+            rules.append(f"{s:.2f} ≥ amber {a:g}, < green {g:g}")
+        else:
+            rules.append(f"{s:.2f} < amber {a:g}")
+    return rules
+
+
+def _unit_of(model: Model, node_id: str, kind: str) -> str:
+    if kind in ("measure", "key_result"):
+        return str(model.get(node_id).unit or "")
+    return ""
+
+
+def _owner_of(model: Model, node_id: str, kind: str) -> str | None:
+    """The node's owner; a key result's is its OKR's."""
+    if kind == "perspective":
+        return None
+    item = model.get(node_id)
+    if kind == "key_result":
+        return model.get(item.okr).owner
+    return getattr(item, "owner", None)
 
 
 # --------------------------------------------------------------------------- review helpers
@@ -343,9 +440,11 @@ def _scores_to_date(
     """(scores per period up to the review period, ``score()`` at it or None without a history)."""
     import pandas as pd
 
+    from .periods import CADENCE_FREQ
+
     empty = pd.DataFrame(
         columns=_node_ids(model),
-        index=pd.PeriodIndex([], freq="Q" if model.period == "quarter" else "M", name="period"),
+        index=pd.PeriodIndex([], freq=CADENCE_FREQ[model.period], name="period"),
         dtype=float,
     )
     if history is None:
@@ -354,7 +453,7 @@ def _scores_to_date(
         return empty, None
     hist = check_history(model, history)
     now = score(model, hist, period=period)
-    at = leaf_values(model, hist, period)[2]
+    hist, at = review_history(model, hist, period)
     if at is None:
         return empty.set_axis(hist.index[:0], axis=0), now
     past = score_history(model, hist.loc[:at].ffill())

@@ -67,6 +67,7 @@ from .engine import (
     score_with_params,
 )
 from .errors import InputError, Problem, StratlabWarning
+from .periods import elapsed_share
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -564,8 +565,10 @@ def simulate(
     horizon : int, optional
         Periods ahead for measure outcomes (spread grows as √horizon); default 1.
     elapsed : float, optional
-        Share of the OKR period elapsed, in (0, 1]; default: today's share of
-        the current calendar quarter.
+        Share of the OKR period elapsed, in (0, 1]; default
+        (:func:`stratlab.periods.elapsed_share`): the share of the review
+        period elapsed by the model's ``as_of`` date, else by the end of the
+        last period with data in the history, and only with neither by today.
     chunk_size : int, optional
         Samples rolled up at once (rounded up to whole blocks of 2 048); bounds memory.
     progress : bool, optional
@@ -594,7 +597,7 @@ def simulate(
         1 if horizon is None else check_int(horizon, "horizon", minimum=1, fix="e.g. horizon=1.")
     )
     if elapsed is None:
-        elapsed = default_elapsed()
+        elapsed = elapsed_share(model, None if history is None else check_history(model, history))
     if isinstance(elapsed, bool) or not isinstance(elapsed, (int, float)) or not 0 < elapsed <= 1:
         raise InputError(
             Problem(

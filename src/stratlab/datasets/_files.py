@@ -81,7 +81,9 @@ def load_example() -> tuple[Model, pd.DataFrame]:
     return model, history
 
 
-def write_example(directory: str | Path, *, overwrite: bool = False) -> list[Path]:
+def write_example(
+    directory: str | Path, *, overwrite: bool = False, excel: bool = False
+) -> list[Path]:
     """Copy the example model and history into ``directory`` to start from.
 
     Parameters
@@ -91,11 +93,17 @@ def write_example(directory: str | Path, *, overwrite: bool = False) -> list[Pat
     overwrite : bool
         Replace files of the same names; by default an existing file is an
         error and nothing is written.
+    excel : bool
+        Also write the same model and history as Excel workbooks
+        (``northwind.xlsx``: one sheet per section, the layout of
+        ``docs/EXCEL.md``; ``northwind_history.xlsx``: one ``history`` sheet
+        with month-end dates and %-formatted cells for the ``%`` measures).
 
     Returns
     -------
     list of Path
-        ``[directory/northwind.yaml, directory/northwind_history.csv]``.
+        ``[directory/northwind.yaml, directory/northwind_history.csv]``, then
+        with ``excel`` ``directory/northwind.xlsx, directory/northwind_history.xlsx``.
 
     Raises
     ------
@@ -116,6 +124,8 @@ def write_example(directory: str | Path, *, overwrite: bool = False) -> list[Pat
         )
     sources = example_paths()
     targets = [folder / MODEL_FILE, folder / HISTORY_FILE]
+    if excel:
+        targets += [folder / "northwind.xlsx", folder / "northwind_history.xlsx"]
     if not overwrite:
         existing = [t for t in targets if t.exists()]
         if existing:
@@ -131,7 +141,44 @@ def write_example(directory: str | Path, *, overwrite: bool = False) -> list[Pat
                 ]
             )
     folder.mkdir(parents=True, exist_ok=True)
-    for src, dst in zip(sources, targets, strict=True):
+    for src, dst in zip(sources, targets[:2], strict=True):
         with atomic_path(dst) as tmp:
             tmp.write_bytes(src.read_bytes())
+    if excel:
+        from stratlab.io import save_model
+
+        model, history = load_example()
+        save_model(model, targets[2])
+        with atomic_path(targets[3]) as tmp:
+            _write_history_workbook(model, history, tmp)
     return targets
+
+
+def _write_history_workbook(model: Model, history: pd.DataFrame, path: Path) -> None:
+    """The history as a spreadsheet holds it: month-end dates, % cells as fractions shown as %."""
+    import math
+
+    import openpyxl
+
+    units = {m.id: m.unit for m in model.measures}
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "history"
+    ws.append(["period", *history.columns])
+    for period, row in history.iterrows():
+        ws.append(
+            [period.end_time.to_pydatetime().replace(hour=0, minute=0, second=0, microsecond=0)]
+        )
+        r = ws.max_row
+        ws.cell(r, 1).number_format = "yyyy-mm-dd"
+        for c, (col, value) in enumerate(row.items(), start=2):
+            if value is None or math.isnan(value):
+                continue
+            cell = ws.cell(r, c)
+            if units.get(str(col)) == "%":
+                cell.value = round(float(value) / 100, 6)
+                cell.number_format = "0.0%"
+            else:
+                cell.value = float(value)
+    wb.save(path)

@@ -6,11 +6,14 @@ widgets use these names and nothing private):
 * :mod:`._compile` — :func:`compile_model` turns a validated model into sparse
   matrices (:class:`Compiled`, cached per model); :func:`solve_weighted` is the one
   normalised weighted roll-up.
-* :mod:`._scores` — leaf scores (:func:`score_measure_values`,
+* :mod:`._scores` — leaf scores (:func:`score_measure_values`, :func:`score_rows`
+  with the targets in force per period,
   :func:`score_kr_values`, :func:`score_with_params`), :func:`status_of` and
   :func:`rollup_all` (one period, every level).
-* :mod:`._inputs` — :func:`check_history`, :func:`leaf_values` (the values a period
-  is scored from) and :func:`objective_history` (objective scores per period).
+* :mod:`._inputs` — :func:`check_history`, :func:`review_history` (the history at
+  the review period's frequency), :func:`review_values` / :func:`leaf_values` (the
+  values a period is scored from, and where each comes from), :func:`staleness`
+  and :func:`objective_history` (objective scores per period).
 * :mod:`._changes` — what-if changes (:class:`Change`, :func:`parse_changes`).
 * :mod:`._baseline` — the node table (:func:`node_table`), the cached state before
   any change (:func:`get_baseline`), :func:`apply_changes` and driver dynamics.
@@ -43,7 +46,16 @@ from ._baseline import (
 )
 from ._changes import Change, Op, as_changes, check_changes, link_key, parse_changes, split_link
 from ._compile import Compiled, RollupResult, compile_model, solve_weighted
-from ._inputs import check_history, history_columns, leaf_values, objective_history
+from ._inputs import (
+    check_history,
+    history_columns,
+    leaf_values,
+    model_now,
+    objective_history,
+    review_history,
+    review_values,
+    staleness,
+)
 from ._linear import (
     ForwardSolver,
     LinearSystem,
@@ -54,11 +66,14 @@ from ._linear import (
 )
 from ._scores import (
     measure_params,
+    params_at,
     rollup_all,
     score_kr_values,
     score_measure_values,
+    score_rows,
     score_with_params,
     status_of,
+    targets_in_force,
 )
 from ._stability import stability_warnings
 
@@ -89,19 +104,26 @@ __all__ = [
     "link_key",
     "long_run_map",
     "measure_params",
+    "model_now",
     "node_table",
     "objective_history",
+    "params_at",
     "parse_changes",
     "reachable_measures",
     "relink",
+    "review_history",
+    "review_values",
     "rollup_all",
     "safe_rollup",
     "score_kr_values",
     "score_measure_values",
+    "score_rows",
     "score_with_params",
     "solve_weighted",
     "split_link",
     "stability_warnings",
     "stack_scores",
+    "staleness",
     "status_of",
+    "targets_in_force",
 ]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._changes import Change, split_link
 from ._compile import Compiled, compile_model
-from ._inputs import check_history, leaf_values, objective_history
+from ._inputs import check_history, objective_history, review_values
 from ._scores import rollup_all, score_kr_values, score_measure_values
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ class Baseline:
     k_scores: np.ndarray
     past: list[np.ndarray] | None  # objective scores of earlier periods, oldest first
     now: dict[str, Any]
+    at: Any = None  # the review period (targets in force then)
 
     @cached_property
     def steady(self) -> dict[str, Any]:
@@ -104,8 +105,8 @@ def get_baseline(model: Model, history: HistoryLike, period: Any) -> Baseline:
     if hit is not None:
         return hit
     compiled = compile_model(model)
-    mv, kv, at = leaf_values(model, hist, period)
-    ms, ks = score_measure_values(model, mv), score_kr_values(model, kv)
+    hist, at, mv, kv, _, _ = review_values(model, hist, period)
+    ms, ks = score_measure_values(model, mv, at=at), score_kr_values(model, kv)
     past = None
     lagged = None
     if hist is not None and at is not None and any(lag > 0 for lag in compiled.links):
@@ -119,7 +120,7 @@ def get_baseline(model: Model, history: HistoryLike, period: Any) -> Baseline:
             if lag > 0
         }
     now = safe_rollup(compiled, ms, ks, lagged)
-    base = Baseline(model, compiled, mv, kv, ms, ks, past, now)
+    base = Baseline(model, compiled, mv, kv, ms, ks, past, now, at)
     if len(cache) >= 8:
         cache.pop(next(iter(cache)))
     cache[key] = base

@@ -86,6 +86,11 @@ class Compiled:
         return sparse.hstack([self.measure_weights, self.okr_weights]).tocsr()
 
     @cached_property
+    def has_own_inputs(self) -> np.ndarray:
+        """Objectives with measures or aligned OKRs of their own (bool, n_objectives)."""
+        return np.diff(self.objective_inputs.indptr) > 0
+
+    @cached_property
     def max_lag(self) -> int:
         return max([*self.links, *self.drivers, 0])
 
@@ -260,6 +265,7 @@ def solve_weighted(
     *,
     fixed: list[tuple[sparse.csr_matrix, np.ndarray]] | None = None,
     full_weight: np.ndarray | None = None,
+    blocked: np.ndarray | None = None,
 ) -> RollupResult:
     """Weighted roll-up with renormalisation over the inputs that have a score.
 
@@ -277,6 +283,10 @@ def solve_weighted(
         from the history); NaN causes are left out.
     full_weight : ndarray (n,), optional
         Denominator of the coverage (default: the sum of every raw weight given).
+    blocked : ndarray of bool (n,), optional
+        Effects that get no score whatever their inputs (and so are left out
+        as causes of the others): objectives with inputs of their own but no
+        data on any of them.
 
     Returns
     -------
@@ -302,11 +312,13 @@ def solve_weighted(
         rhs = rhs + lag.mat @ np.where(fin > 0, cause, 0.0) + lag.neg @ fin
         total_full = total_full + lag.rowsum
     avail = weight > 0
+    free = np.ones(n, dtype=bool) if blocked is None else ~np.asarray(blocked, dtype=bool)
+    avail &= free
     cpl = _prepare(coupling) if coupling is not None and coupling.nnz else None
     if cpl is not None:
         total_full = total_full + cpl.rowsum
         while True:
-            grown = avail | ((cpl.absm @ avail.astype(float)) > 0)
+            grown = (avail | ((cpl.absm @ avail.astype(float)) > 0)) & free
             if (grown == avail).all():
                 break
             avail = grown

@@ -37,9 +37,37 @@ def _measure_params(model: Model) -> dict[str, np.ndarray]:
     return params
 
 
-def score_measure_values(model: Model, values: np.ndarray) -> np.ndarray:
-    """Score measure values (last axis in model order) to [0, cap]; NaN stays NaN."""
-    return score_with_params(measure_params(model), np.asarray(values, dtype=float))
+def params_at(model: Model, at: Any) -> dict[str, np.ndarray]:
+    """Measure parameters with the targets in force at period ``at`` (phased ``targets``)."""
+    p = measure_params(model)
+    if at is None or not any(m.targets for m in model.measures):
+        return p
+    target = np.array(
+        [np.nan if (t := m.target_at(at)) is None else t for m in model.measures], dtype=float
+    )
+    return {**p, "target": target}
+
+
+def targets_in_force(model: Model, periods: Any) -> np.ndarray:
+    """Targets in force (periods × measures) for each period (phased ``targets``, else ``target``)."""
+    rows = [params_at(model, per)["target"] for per in periods]
+    return np.array(rows, dtype=float).reshape(len(rows), len(model.measures))
+
+
+def score_measure_values(model: Model, values: np.ndarray, *, at: Any = None) -> np.ndarray:
+    """Score measure values (last axis in model order) to [0, cap]; NaN stays NaN.
+
+    ``at`` (a period) scores against the targets in force then (phased ``targets``).
+    """
+    return score_with_params(params_at(model, at), np.asarray(values, dtype=float))
+
+
+def score_rows(model: Model, values: np.ndarray, periods: Any) -> np.ndarray:
+    """Score a periods × measures block, each row against the targets in force in its period."""
+    p = measure_params(model)
+    if any(m.targets for m in model.measures) and len(periods):
+        p = {**p, "target": targets_in_force(model, periods)}
+    return score_with_params(p, np.asarray(values, dtype=float))
 
 
 def score_with_params(p: dict[str, np.ndarray], values: np.ndarray) -> np.ndarray:
@@ -97,15 +125,24 @@ def rollup_all(
     ``lagged`` maps a lag k ≥ 1 to the objective scores k periods earlier; when it
     is None every link is read at the same time (the steady state).  With
     ``links=False`` objectives are scored from their own measures and OKRs only.
+    An objective with measures or OKRs of its own but no score on any of them
+    gets no score (``objective_blocked`` marks them): links alone don't make a
+    status.
     """
 
     okr = solve_weighted(compiled.kr_weights, kr_scores, compiled.okr_children)
     inputs = compiled.objective_inputs
     values = np.concatenate([measure_scores, okr.scores])
+    # an objective with measures or OKRs of its own but no data on any of them has no
+    # score: its links alone don't make a status (DESIGN.md, "Honest statuses")
+    own_data = (abs(inputs) @ np.isfinite(values).astype(float)) > 0
+    blocked = compiled.has_own_inputs & ~own_data
     if not links:
         obj = solve_weighted(inputs, values)
     elif lagged is None:
-        obj = solve_weighted(inputs, values, compiled.all_links, full_weight=compiled.full_weight)
+        obj = solve_weighted(
+            inputs, values, compiled.all_links, full_weight=compiled.full_weight, blocked=blocked
+        )
     else:
         n = len(compiled.objectives)
         fixed = [
@@ -114,14 +151,22 @@ def rollup_all(
             if lag > 0
         ]
         obj = solve_weighted(
-            inputs, values, compiled.links.get(0), fixed=fixed, full_weight=compiled.full_weight
+            inputs,
+            values,
+            compiled.links.get(0),
+            fixed=fixed,
+            full_weight=compiled.full_weight,
+            blocked=blocked,
         )
+    if blocked.any() and links:
+        obj.coverage[blocked] = 0.0  # none of its own inputs had a score
     persp = solve_weighted(compiled.perspective_weights, obj.scores)
     return {
         "okr": okr.scores,
         "okr_coverage": okr.coverage,
         "objective": obj.scores,
         "objective_coverage": obj.coverage,
+        "objective_blocked": blocked,
         "perspective": persp.scores,
         "perspective_coverage": persp.coverage,
     }

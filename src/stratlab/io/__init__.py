@@ -14,7 +14,7 @@ one writer every output goes through.
 from __future__ import annotations
 
 from ._atomic import atomic_path, atomic_write
-from ._history import HISTORY_SUFFIXES, load_history
+from ._history import HISTORY_SUFFIXES, history_from_frame, load_history
 from ._model_files import (
     EXCEL_SHEETS,
     MODEL_SUFFIXES,
@@ -30,6 +30,7 @@ __all__ = [
     "MODEL_SUFFIXES",
     "atomic_path",
     "atomic_write",
+    "history_from_frame",
     "load_history",
     "load_model",
     "read_model_file",

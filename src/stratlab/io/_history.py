@@ -1,30 +1,50 @@
-"""KPI histories: CSV, Excel or a DataFrame, long or wide, brought onto one period grid."""
+"""Reading KPI histories (CSV, Excel, DataFrame) into one wide, period-indexed frame.
+
+Reading is split so that any source can share the checks:
+
+* :func:`~stratlab.io._history_files.read_history_source` turns a path into a
+  raw table (text or cell values) plus where it came from (file, sheet, first
+  data row) and, for Excel, which cells are %-formatted;
+* :func:`history_from_frame` validates a raw table — periods, numbers, units,
+  known ids (:mod:`._cells`) — and brings it to the review cadence.  A new
+  source (a database query, Parquet) only needs to produce a DataFrame (or a
+  ``HistorySource``) and call it.
+
+Every problem is collected with its place (file, sheet, row, column), counted
+exactly, and reported grouped by column.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._util import did_you_mean
-from ..errors import HistoryError, InputError, Problem
-from ..model import Model
+from ..errors import HistoryError, InputError, Problem, StratlabWarning
+from ..periods import CADENCE_FREQ, PERIOD_FORMS, freq_code, to_frequency
+from ._cells import (
+    Problems,
+    check_fractions,
+    numeric_cells,
+    parse_period_column,
+    units_of,
+)
+from ._history_files import HISTORY_SUFFIXES, HistorySource, read_history_source
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..model import Model
 
-# --------------------------------------------------------------------------- histories
-
-_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Qq]([1-4])\s*$")
-_QUARTER_REV = re.compile(r"^\s*[Qq]([1-4])\s*[- ]?\s*(\d{4})\s*$")
-_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
-# dates: 2025-07-31 (optionally with a time), 2025/07/31, 31/07/2025, 31.07.2025
-_DATE = re.compile(
-    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([ T].*)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{4})\s*$"
-)
-HISTORY_SUFFIXES = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".xls": "excel"}
+__all__ = [
+    "HISTORY_SUFFIXES",
+    "HistorySource",
+    "history_from_frame",
+    "load_history",
+    "read_history_source",
+]
 
 
 def load_history(
@@ -32,336 +52,352 @@ def load_history(
     model: Model | None = None,
     *,
     freq: str | None = None,
+    sheet: str | int | None = None,
+    decimal: str | None = None,
+    dayfirst: bool = False,
+    strict: bool = False,
+    coerce: bool = False,
 ) -> pd.DataFrame:
-    """Read a KPI history, long or wide, into a wide DataFrame indexed by period.
+    """Read a KPI history, long or wide, into a wide DataFrame indexed by review period.
 
     Parameters
     ----------
     source : path or DataFrame
-        CSV or Excel file, or a DataFrame.  Long form has the columns
-        ``period, measure, value``; wide form has a ``period`` column (or a
-        period/date index) and one column per measure or key-result id.
-        Periods may be ``2025Q3``, ``2025-07`` or dates.
+        CSV (comma or semicolon separated) or Excel file, or a DataFrame.  Long
+        form has the columns ``period, measure, value``; wide form has a
+        ``period`` column (or a period/date index) and one column per measure or
+        key-result id.  Periods are read by one parser (``2025Q3``, ``2025-07``,
+        ``Jul-2025``, ``07/2025``, ``2025``, ISO dates, ``31/07/2025``).
     model : Model, optional
-        When given, every column must be a measure or key-result id of the model,
-        and periods are put on the model's unit (``quarter``: a month's or a
-        date's value counts for its quarter; the last value in a quarter wins).
-    freq : {'Q', 'M'}, optional
-        Force the period unit (default: the model's, else inferred from the data).
+        When given: columns that are not measure or key-result ids are ignored
+        with one :class:`~stratlab.errors.StratlabWarning` (errors with
+        ``strict=True``); ``%`` measures read ``"15.3%"`` text and %-formatted
+        Excel cells as 15.3, and a ``%`` column holding fractions (all values in
+        [0, 1.5] while baseline and target are above 1.5) is an error; and the
+        history is brought to the model's cadence (``period``), each measure by
+        its ``aggregate`` rule (``last``, ``mean``, ``sum``, ``min``, ``max``).
+    freq : {'M', 'Q', 'Y'}, optional
+        Force the period unit (default: the model's cadence, else the data's own;
+        dates without a model are read by month).
+    sheet : str or int, optional
+        Excel sheet name or 0-based number (default: the first sheet).
+    decimal : {'.', ','}, optional
+        The decimal mark; the other one (and spaces) is then read as a
+        thousands separator.  Default ``.``, except ``,`` for semicolon CSVs.
+    dayfirst : bool, default False
+        Read ``01/02/2024`` as 1 February.  A column with a label such as
+        ``31/07/2025`` is read day-first anyway.
+    strict : bool, default False
+        Unknown columns (with a model) are errors instead of a warning.
+    coerce : bool, default False
+        Apply the fixes the error messages name: drop ``%`` signs and thousands
+        separators, multiply a fractions-of-% column by 100.  The number of
+        changed cells is in ``attrs["fixed"]`` and in a warning.
+        ``attrs["last_reported"]`` names the last period with a value at the
+        file's own frequency (the elapsed share of a review is taken from it).
 
     Returns
     -------
     pandas.DataFrame
         Float columns, one per id in file order; index a complete ``PeriodIndex``
         named ``period`` from the first to the last period (gaps are NaN rows).
+        A KPI reported less often than the cadence (quarterly inside monthly)
+        keeps its values at each of its periods' last review period.
 
     Raises
     ------
     HistoryError
-        Listing unparseable periods, duplicate (period, measure) rows,
-        non-numeric cells and unknown ids, each with its row and column.
+        Listing every unparseable period, duplicate row, non-numeric cell and
+        (with ``strict``) unknown id with its file, sheet, row and column: the
+        exact count, grouped by column, the first 50 shown.
     """
-    import pandas as pd
-
-    file, frame, row_offset = _read_history_frame(source)
-    problems: list[Problem] = []
-
-    def add(
-        message: str, fix: str | None = None, row: int | None = None, column: str | None = None
-    ) -> None:
-        if len(problems) < 50:
-            problems.append(Problem(message, fix=fix, file=file, row=row, column=column))
-
-    if frame.empty or len(frame.columns) == 0:
-        raise HistoryError(
-            Problem(
-                "the history has no rows.",
-                fix="add rows of period, measure, value (long) or one column per measure (wide).",
-                file=file,
-            ),
-            file=file,
-        )
-    cols = {str(c).strip().lower(): c for c in frame.columns}
-    if {"period", "measure", "value"} <= cols.keys():
-        extra = [c for c in cols if c not in ("period", "measure", "value")]
-        if extra:
-            add(
-                f"long-form history has unexpected columns {extra}.",
-                "keep only period, measure, value (or use the wide form).",
-            )
-        long = pd.DataFrame(
-            {
-                "period": frame[cols["period"]],
-                "measure": frame[cols["measure"]].astype("string").str.strip(),
-                "value": frame[cols["value"]],
-            }
-        )
-        long["_row"] = range(row_offset, row_offset + len(long))
-        values = _numeric(long["value"], "value", long["_row"], add)
-        periods = _parse_periods(long["period"], long["_row"], freq, add)
-        long = long.assign(value=values, period=periods)
-        bad_ids = long["measure"].isna()
-        for r in long.loc[bad_ids, "_row"]:
-            add("the measure id is empty.", "write the measure id.", row=int(r), column="measure")
-        long = long[~bad_ids & long["period"].notna()]
-        dup = long.duplicated(["period", "measure"], keep=False)
-        if dup.any():
-            for (per, mid), grp in long[dup].groupby(["period", "measure"], sort=False):
-                rows = ", ".join(str(int(r)) for r in grp["_row"])
-                add(
-                    f"duplicate rows for period {per} and measure {mid!r} (rows {rows}).",
-                    "keep one value per period and measure.",
-                    row=int(grp["_row"].iloc[0]),
-                )
-        order = list(dict.fromkeys(long["measure"]))
-        wide = long.pivot_table(
-            index="period", columns="measure", values="value", aggfunc="last", dropna=False
-        )
-        wide = wide.reindex(columns=order)
-        wide = wide.loc[:, wide.columns.notna()]
-    else:
-        if "period" in cols:
-            labels = frame[cols["period"]]
-            frame = frame.drop(columns=[cols["period"]])
-        elif isinstance(frame.index, (pd.PeriodIndex, pd.DatetimeIndex)):
-            labels = pd.Series(frame.index)
-        else:
-            raise HistoryError(
-                Problem(
-                    "the history has no 'period' column.",
-                    fix="add a 'period' column (2025Q3, 2025-07 or dates), or use the long form period, measure, value.",
-                    file=file,
-                ),
-                file=file,
-            )
-        # positional rows throughout: period labels may repeat (reported below)
-        frame = frame.reset_index(drop=True)
-        labels = labels.reset_index(drop=True)
-        rows = pd.Series(range(row_offset, row_offset + len(frame)))
-        periods = _parse_periods(labels, rows, freq, add)
-        data = {}
-        for col in frame.columns:
-            data[str(col).strip()] = _numeric(frame[col], str(col), rows, add).to_numpy()
-        wide = pd.DataFrame(data, index=pd.Index(periods.to_numpy()))
-        keep = periods.notna().to_numpy()
-        wide = wide[keep]
-        dup = wide.index.duplicated(keep=False)
-        if dup.any():
-            for per in pd.unique(wide.index[dup]):
-                rws = ", ".join(
-                    str(int(r)) for r, p in zip(rows[keep], wide.index, strict=False) if p == per
-                )
-                add(
-                    f"period {per} appears more than once (rows {rws}).", "keep one row per period."
-                )
-        dup_cols = [c for c in wide.columns if list(wide.columns).count(c) > 1]
-        for c in dict.fromkeys(dup_cols):
-            add(f"column {c!r} appears more than once.", "keep one column per measure.", column=c)
-    if model is not None:
-        known = [m.id for m in model.measures] + [kr.id for kr in model.key_results]
-        for col in wide.columns:
-            if col not in known:
-                add(
-                    f"{col!r} is not a measure or key result of model {model.name!r}.",
-                    did_you_mean(col, known) or "rename the column to a measure id, or drop it.",
-                    column=str(col),
-                )
-    if problems:
-        raise HistoryError(problems, file=file)
-    wide = wide.astype(float)
-    wide.index = pd.PeriodIndex(wide.index)
-    target_freq = freq or _model_freq(model)
-    if target_freq and wide.index.freqstr[0] != target_freq[0]:
-        wide = _to_freq(wide, target_freq, file)
-    wide = wide.sort_index()
-    if len(wide):
-        full = pd.period_range(wide.index.min(), wide.index.max(), freq=wide.index.freq)
-        wide = wide.reindex(full)
-    wide.index.name = "period"
-    wide.columns.name = None
-    return wide
-
-
-def _model_freq(model: Model | None) -> str | None:
-    if model is None:
-        return None
-    return "Q" if model.period == "quarter" else "M"
-
-
-def _to_freq(wide: pd.DataFrame, freq: str, file: str | None) -> pd.DataFrame:
-    if freq.startswith("Q") and wide.index.freqstr.startswith("M"):
-        return wide.groupby(wide.index.asfreq("Q")).last()
-    raise HistoryError(
-        Problem(
-            "the history is quarterly but the model counts lags in months (period: month).",
-            fix="give a monthly history, or set 'period: quarter' in the model.",
-            file=file,
-            column="period",
-        ),
-        file=file,
+    raw = read_history_source(source, sheet=sheet, decimal=decimal)
+    return history_from_frame(
+        raw, model, freq=freq, dayfirst=dayfirst, strict=strict, coerce=coerce
     )
 
 
-def _read_history_frame(source: str | Path | pd.DataFrame) -> tuple[str | None, pd.DataFrame, int]:
-    import pandas as pd
+@dataclass
+class _Reading:
+    """What the checks of one history share."""
 
-    if isinstance(source, pd.DataFrame):
-        frame = source
-        if isinstance(frame.index, (pd.PeriodIndex, pd.DatetimeIndex)) and "period" not in [
-            str(c).lower() for c in frame.columns
-        ]:
-            return None, frame, 0
-        return None, frame.reset_index(drop=True), 0
-    if not isinstance(source, (str, Path)):
+    raw: HistorySource
+    model: Model | None
+    probs: Problems
+    units: dict[str, str]
+    dayfirst: bool
+    strict: bool
+    coerce: bool
+    fixed: dict[str, int]
+
+    @property
+    def known(self) -> set[str] | None:
+        return set(self.units) if self.model is not None else None
+
+    def numbers(self, values: Any, column: str, rows: Any, unit_of: str, percent: Any) -> Any:
+        return numeric_cells(
+            values,
+            column=column,
+            rows=rows,
+            unit=self.units.get(unit_of) if self.model is not None else None,
+            percent=percent,
+            decimal=self.raw.decimal,
+            coerce=self.coerce,
+            probs=self.probs,
+            fixed=self.fixed,
+        )
+
+
+def history_from_frame(
+    raw: HistorySource | pd.DataFrame,
+    model: Model | None = None,
+    *,
+    freq: str | None = None,
+    dayfirst: bool = False,
+    strict: bool = False,
+    coerce: bool = False,
+) -> pd.DataFrame:
+    """Validate a raw history table (see :func:`load_history`) from any source.
+
+    ``raw`` is a :class:`HistorySource` (a table with where it came from) or a
+    DataFrame in the long or wide form; the options are :func:`load_history`'s.
+    """
+    if not isinstance(raw, HistorySource):
+        raw = read_history_source(raw)
+    if raw.decimal not in (None, ".", ","):
         raise InputError(
-            Problem(
-                f"a history must be a file path or a DataFrame, got {type(source).__name__}.",
-                fix="pass a CSV/Excel path or a pandas DataFrame.",
-            )
+            Problem(f"decimal must be '.' or ',', not {raw.decimal!r}.", fix="use decimal=','.")
         )
-    p = Path(source)
-    file = str(source)
-    kind = HISTORY_SUFFIXES.get(p.suffix.lower())
-    if kind is None:
+    if freq is not None and freq_code(freq) not in ("M", "Q", "Y"):
+        raise InputError(
+            Problem(f"freq must be 'M', 'Q' or 'Y', not {freq!r}.", fix="e.g. freq='Q'.")
+        )
+    if raw.frame.empty or len(raw.frame.columns) == 0:
         raise HistoryError(
             Problem(
-                f"unknown history file type {p.suffix!r}.", fix="use .csv or .xlsx.", file=file
+                "the history has no rows.",
+                fix="add rows of period, measure, value (long) or one column per measure (wide)."
+                + raw.other_sheets_hint(),
+                file=raw.file,
+                sheet=raw.sheet,
             ),
-            file=file,
+            file=raw.file,
         )
-    if not p.is_file():
-        raise HistoryError(
-            Problem("the file does not exist.", fix="check the path.", file=file), file=file
-        )
-    try:
-        if kind == "csv":
-            frame = pd.read_csv(p, dtype=str, keep_default_na=True, skipinitialspace=True)
-            if not isinstance(frame.index, pd.RangeIndex):  # pandas made extra cells an index
-                _raise_ragged_row(p, file)
-                frame = frame.reset_index()
-        else:
-            frame = pd.read_excel(p, dtype=object)
-    except pd.errors.EmptyDataError:
-        raise HistoryError(
-            Problem("the file is empty.", fix="add a header row and data.", file=file), file=file
-        ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        if kind == "csv" and isinstance(exc, pd.errors.ParserError):
-            _raise_ragged_row(p, file)
-        raise HistoryError(
-            Problem(
-                f"cannot read the file: {str(exc).strip()}.",
-                fix="save it as comma-separated UTF-8 text.",
-                file=file,
-            ),
-            file=file,
-        ) from None
-    return file, frame, 2  # row 1 is the header in CSV and Excel
-
-
-def _raise_ragged_row(path: Path, file: str) -> None:
-    """Raise a located error for the first row with more cells than the header, if any."""
-    import csv
-
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        rows = csv.reader(handle)
-        width = len(next(rows, []))
-        for line, row in enumerate(rows, start=2):
-            if len(row) > width:
-                raise HistoryError(
-                    Problem(
-                        f"the row has {len(row)} cells but the header has {width}.",
-                        fix="remove the extra commas, or quote values that contain a comma.",
-                        file=file,
-                        row=line,
-                    ),
-                    file=file,
-                )
-
-
-def _numeric(
-    values: pd.Series, column: str, rows: pd.Series, add: Callable[..., None]
-) -> pd.Series:
-    import pandas as pd
-
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        out = values.astype(float)
+    ctx = _Reading(
+        raw,
+        model,
+        Problems(raw.file, raw.sheet),
+        units_of(model),
+        dayfirst,
+        strict,
+        coerce,
+        {"%": 0, "thousands": 0, "x100": 0},
+    )
+    cols = {str(c).strip().lower(): c for c in raw.frame.columns}
+    if {"period", "measure", "value"} <= cols.keys():
+        wide, unknown = _from_long(ctx, cols)
     else:
-        text = values.astype("string").str.strip()
-        out = pd.to_numeric(text, errors="coerce")
-        bad = out.isna() & text.notna() & (text != "")
-        for idx in list(values.index[bad.fillna(False).to_numpy()])[:10]:
-            raw = text.loc[idx]
-            fix = "write a plain number, or leave the cell empty for a missing value."
-            if isinstance(raw, str) and raw.endswith("%"):
-                fix = f"drop the % sign: {raw.rstrip('%').strip()}."
-            elif isinstance(raw, str) and re.fullmatch(r"-?[\d,]+(\.\d+)?", raw):
-                fix = f"drop the thousands separators: {raw.replace(',', '')}."
-            add(f"value {raw!r} is not a number.", fix, row=int(rows.loc[idx]), column=column)
-    import numpy as np
-
-    inf = np.isinf(out.to_numpy(dtype=float, na_value=np.nan))
-    for idx in list(values.index[inf])[:10]:
-        add("value is infinite.", "write a finite number.", row=int(rows.loc[idx]), column=column)
-    return out.astype(float)
+        wide, unknown = _from_wide(ctx, cols)
+    if unknown:
+        _report_unknown(ctx, unknown)
+    if model is not None:
+        check_fractions(wide, model, ctx.probs, coerce, ctx.fixed)
+    ctx.probs.raise_if_any()
+    wide = _on_grid(wide, model, freq)
+    _report_fixed(ctx, wide)
+    return wide
 
 
-def _parse_periods(
-    raw: pd.Series, rows: pd.Series, freq: str | None, add: Callable[..., None]
-) -> pd.Series:
-    """Parse period labels into pandas Periods (NaN where unparseable, each reported)."""
+def _from_long(ctx: _Reading, cols: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+    """A long table (period, measure, value) → wide, with its problems collected."""
     import pandas as pd
 
-    if isinstance(raw.dtype, pd.PeriodDtype):
-        return raw
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        return raw.dt.to_period(freq or "M")
-    text = raw.astype("string").str.strip()
-    quarterly = text.str.contains(r"[Qq]", regex=True, na=False).any()
-    unit = freq or ("Q" if quarterly else "M")
-    out: list[Any] = []
-    for idx, value in text.items():
-        period = _parse_one(value, unit)
-        if period is None:
-            add(
-                f"period {value!r} is not a period.",
-                "write periods as 2025Q3, 2025-07 or a date such as 2025-07-31.",
-                row=int(rows.loc[idx]),
-                column="period",
-            )
-        out.append(period)
-    freqs = {p.freqstr[0] for p in out if p is not None}
-    if len(freqs) > 1:
-        add(
-            "the periods mix quarters (2025Q3) and months (2025-07).",
-            "use one kind of period throughout.",
+    frame, probs, raw = ctx.raw.frame, ctx.probs, ctx.raw
+    extra = [str(cols[c]) for c in cols if c not in ("period", "measure", "value")]
+    if extra and ctx.strict:
+        probs.add(
+            f"long-form history has unexpected columns {extra}.",
+            "keep only period, measure, value (or read without strict).",
+        )
+    elif extra:
+        warnings.warn(
+            f"{raw.file or 'history'}: ignoring the columns {extra} "
+            "(a long-form history reads period, measure, value).",
+            StratlabWarning,
+            stacklevel=4,
+        )
+    long = pd.DataFrame(
+        {
+            "period": frame[cols["period"]].reset_index(drop=True),
+            "measure": frame[cols["measure"]].astype("string").str.strip().reset_index(drop=True),
+            "value": frame[cols["value"]].reset_index(drop=True),
+        }
+    )
+    rows = pd.Series(range(raw.first_row, raw.first_row + len(long)))
+    periods = parse_period_column(long["period"], rows, ctx.dayfirst, probs, wide=False)
+    bad_ids = long["measure"].isna() | (long["measure"] == "")
+    for r in rows[bad_ids.to_numpy()]:
+        probs.add("the measure id is empty.", "write the measure id.", row=int(r), column="measure")
+    known = ctx.known
+    unknown: list[str] = []
+    if known is not None:
+        unknown = [str(m) for m in dict.fromkeys(long["measure"][~bad_ids]) if m not in known]
+    pct = raw.percent[cols["value"]].reset_index(drop=True) if raw.percent is not None else None
+    values = pd.Series(float("nan"), index=long.index)
+    for mid, idx in long.groupby("measure", sort=False).groups.items():
+        if known is None or mid in known:
+            at = list(idx)
+            flags = None if pct is None else pct.loc[at]
+            values.loc[at] = ctx.numbers(
+                long.loc[at, "value"], "value", rows.loc[at], str(mid), flags
+            ).to_numpy()
+    long = long.assign(value=values, period=periods, _row=rows)
+    keep = ~bad_ids & long["period"].notna()
+    if unknown and not ctx.strict:
+        keep &= ~long["measure"].isin(unknown)
+    long = long[keep.to_numpy()]
+    dup = long.duplicated(["period", "measure"], keep=False)
+    for (per, mid), grp in long[dup].groupby(["period", "measure"], sort=False):
+        probs.add(
+            f"duplicate rows for period {per} and measure {mid!r} "
+            f"(rows {', '.join(str(int(r)) for r in grp['_row'])}).",
+            "keep one value per period and measure.",
+            row=int(grp["_row"].iloc[0]),
+            column="measure",
+        )
+    order = list(dict.fromkeys(long["measure"]))
+    if not len(long):
+        return pd.DataFrame(columns=order, dtype=float), unknown
+    wide = long.pivot_table(
+        index="period", columns="measure", values="value", aggfunc="last", dropna=False
+    )
+    return wide.reindex(columns=order), unknown
+
+
+def _from_wide(ctx: _Reading, cols: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
+    """A wide table (a period column, one column per id), with its problems collected."""
+    import pandas as pd
+
+    frame, probs, raw = ctx.raw.frame, ctx.probs, ctx.raw
+    if "period" in cols:
+        labels = frame[cols["period"]]
+        body = frame.drop(columns=[cols["period"]])
+    elif isinstance(frame.index, (pd.PeriodIndex, pd.DatetimeIndex)):
+        labels = pd.Series(frame.index)
+        body = frame
+    else:
+        raise HistoryError(
+            Problem(
+                "the history has no 'period' column.",
+                fix=f"add a 'period' column ({PERIOD_FORMS}), or use the long form "
+                "period, measure, value." + raw.other_sheets_hint(),
+                file=raw.file,
+                sheet=raw.sheet,
+            ),
+            file=raw.file,
+        )
+    # positional rows throughout: period labels may repeat (reported below)
+    body = body.reset_index(drop=True)
+    labels = labels.reset_index(drop=True)
+    rows = pd.Series(range(raw.first_row, raw.first_row + len(body)))
+    periods = parse_period_column(labels, rows, ctx.dayfirst, probs, wide=True)
+    pbody = None
+    if raw.percent is not None:
+        pbody = raw.percent.drop(columns=[cols["period"]]) if "period" in cols else raw.percent
+        pbody = pbody.reset_index(drop=True)
+    names = [str(c).strip() for c in body.columns]
+    for c in [c for i, c in enumerate(names) if c in names[:i]]:
+        probs.add(f"column {c!r} appears more than once.", "keep one column per measure.", column=c)
+    known = ctx.known
+    unknown = [c for c in dict.fromkeys(names) if c not in known] if known is not None else []
+    data = {}
+    for pos, name in enumerate(names):
+        if name not in unknown or ctx.strict:
+            flags = None if pbody is None else pbody.iloc[:, pos]
+            data[name] = ctx.numbers(body.iloc[:, pos], name, rows, name, flags).to_numpy()
+    keep = periods.notna().to_numpy()
+    wide = pd.DataFrame(data, index=pd.Index(periods.to_numpy()))[keep]
+    dup = wide.index.duplicated(keep=False)
+    for per in pd.unique(wide.index[dup]):
+        rws = ", ".join(
+            str(int(r)) for r, p in zip(rows[keep], wide.index, strict=False) if p == per
+        )
+        probs.add(
+            f"period {per} appears more than once (rows {rws}).",
+            "keep one row per period.",
             column="period",
         )
-        return pd.Series([None] * len(out), index=raw.index, dtype=object)
-    return pd.Series(out, index=raw.index, dtype=object)
+    return wide, unknown
 
 
-def _parse_one(value: Any, unit: str) -> Any:
+def _report_unknown(ctx: _Reading, unknown: list[str]) -> None:
+    """Ids that are not measures or key results: errors with ``strict``, else one warning."""
+    model = ctx.model
+    if model is None:
+        return
+    ids = list(ctx.units)
+    hints = []
+    for col in unknown:
+        hint = did_you_mean(col, ids)
+        if ctx.strict:
+            ctx.probs.add(
+                f"{col!r} is not a measure or key result of model {model.name!r}.",
+                hint or "rename the column to a measure id, or drop it.",
+                column=col,
+            )
+        else:
+            hints.append(f"{col!r} ({hint})" if hint else repr(col))
+    if not ctx.strict:
+        warnings.warn(
+            f"{ctx.raw.file or 'history'}: ignoring {len(unknown)} column(s) that are not "
+            f"measures or key results of model {model.name!r}: {', '.join(hints)}.",
+            StratlabWarning,
+            stacklevel=4,
+        )
+
+
+def _on_grid(wide: pd.DataFrame, model: Model | None, freq: str | None) -> pd.DataFrame:
+    """Float columns on a complete PeriodIndex of the cadence (each measure by its aggregate)."""
     import pandas as pd
 
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    s = str(value)
-    m = _QUARTER.match(s) or None
-    if m:
-        return pd.Period(year=int(m.group(1)), quarter=int(m.group(2)), freq="Q")
-    m = _QUARTER_REV.match(s)
-    if m:
-        return pd.Period(year=int(m.group(2)), quarter=int(m.group(1)), freq="Q")
-    m = _MONTH.match(s)
-    if m and 1 <= int(m.group(2)) <= 12:
-        return pd.Period(year=int(m.group(1)), month=int(m.group(2)), freq="M")
-    if not _DATE.match(s):
-        return None  # e.g. "24Q4": pandas would guess a year; a period must be unambiguous
-    try:
-        ts = pd.Timestamp(s)
-    except (ValueError, TypeError):
-        return None
-    if ts is pd.NaT:
-        return None
-    return ts.to_period(unit[0])
+    wide = wide.astype(float)
+    wide.index = pd.PeriodIndex(wide.index)
+    have = freq_code(wide.index.freqstr) if len(wide) else None
+    target = freq_code(freq) if freq else None
+    if target is None and model is not None:
+        target = CADENCE_FREQ[model.period]
+    if target is None:
+        target = "M" if have in (None, "D") else have
+    aggregate = {m.id: m.aggregate for m in model.measures} if model is not None else None
+    last_reported = None
+    if len(wide):
+        wide = wide.sort_index()
+        has = wide.notna().any(axis=1).to_numpy()
+        if has.any():
+            last_reported = str(wide.index[has.nonzero()[0][-1]])
+        wide = to_frequency(wide, target, aggregate)
+        wide = wide.reindex(pd.period_range(wide.index.min(), wide.index.max(), freq=target))
+    else:
+        wide.index = pd.PeriodIndex([], freq=target)
+    wide.index.name = "period"
+    wide.columns.name = None
+    wide.attrs["last_reported"] = last_reported
+    return wide
+
+
+def _report_fixed(ctx: _Reading, wide: pd.DataFrame) -> None:
+    fixed = ctx.fixed
+    n_fixed = sum(fixed.values())
+    wide.attrs["fixed"] = n_fixed
+    if ctx.coerce and n_fixed:
+        parts = [
+            f"{fixed['%']} without their % sign" if fixed["%"] else "",
+            f"{fixed['thousands']} without thousands separators" if fixed["thousands"] else "",
+            f"{fixed['x100']} multiplied by 100" if fixed["x100"] else "",
+        ]
+        warnings.warn(
+            f"{ctx.raw.file or 'history'}: fixed {n_fixed} cell(s): "
+            f"{'; '.join(p for p in parts if p)}.",
+            StratlabWarning,
+            stacklevel=4,
+        )

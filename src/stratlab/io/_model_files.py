@@ -336,7 +336,7 @@ def _excel_value(section: str, col: str, value: Any) -> Any:
         if col in _LIST_COLUMNS or (col == "weight" and section == "links" and "," in text):
             parts = [t.strip() for t in text.strip("[]").split(",") if t.strip()]
             return [_maybe_number(t) for t in parts] if col != "supports" else parts
-        if col == "uplift":
+        if col in ("uplift", "targets"):
             out: dict[str, Any] = {}
             for part in re.split(r"[;,]", text):
                 if "=" in part:
@@ -448,7 +448,7 @@ def _write_excel(data: dict[str, Any], path: Path) -> None:
 def _flatten(item: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in item.items():
-        if key == "uplift":
+        if key in ("uplift", "targets"):
             out[key] = ", ".join(f"{k}={v:g}" for k, v in value.items())
         elif isinstance(value, Mapping):
             for k, v in value.items():

@@ -22,6 +22,7 @@ from ._schema import FORMAT_VERSION, SECTIONS, SLUG, THRESHOLD_KEYS, TOP, FieldS
 from ._types import (
     DEFAULT_PERSPECTIVES,
     OKR,
+    Benchmark,
     Initiative,
     KeyResult,
     Link,
@@ -42,6 +43,7 @@ __all__ = [
     "SLUG",
     "THRESHOLD_KEYS",
     "TOP",
+    "Benchmark",
     "FieldSpec",
     "Initiative",
     "KeyResult",

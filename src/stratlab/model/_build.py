@@ -151,6 +151,7 @@ class _Build:
                 self._check_band(r, p)
             else:
                 self._check_scale(r, p)
+            self._check_phased_targets(r, p)
             if {"id", "name", "objective"} <= r.keys():
                 out.append(_make(Measure, r))
         return out
@@ -205,6 +206,36 @@ class _Build:
                     (*p, key),
                     f"{key!r} only applies to direction 'band'.",
                     "set 'direction: band' or remove the key.",
+                )
+
+    def _check_phased_targets(self, r: dict[str, Any], p: Path) -> None:
+        """Each phased target against the baseline and direction, as ``target`` is checked."""
+        chk, direction = self.chk, r.get("direction", "higher")
+        if direction == "band":
+            if "targets" in r:
+                chk.add(
+                    (*p, "targets"),
+                    "phased 'targets' do not apply to direction 'band'.",
+                    "remove 'targets' (a band measure scores against its band).",
+                )
+            return
+        if "baseline" not in r:
+            return
+        b = r["baseline"]
+        raw_keys = data_get(self.data, (*p, "targets")) or {}
+        for label, t in r.get("targets", ()):
+            tp = (*p, "targets", next((k for k in raw_keys if str(k) == label), label))
+            if t == b:
+                chk.add(tp, f"target equals baseline ({t:g}): the score is undefined.")
+            elif direction == "higher" and t < b:
+                chk.add(
+                    tp,
+                    f"direction is 'higher' but the target {t:g} for {label} is below baseline {b:g}.",
+                )
+            elif direction == "lower" and t > b:
+                chk.add(
+                    tp,
+                    f"direction is 'lower' but the target {t:g} for {label} is above baseline {b:g}.",
                 )
 
     def okrs(self) -> list[OKR]:
@@ -443,6 +474,8 @@ def build_model(data: Any, *, file: str | None = None, locate: Locator | None = 
         thresholds=top.get("thresholds", Thresholds()),
         stratlab=top["stratlab"],
         source=file,
+        as_of=top.get("as_of"),
+        max_age=top.get("max_age", 0),
     )
 
 

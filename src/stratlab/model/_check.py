@@ -9,8 +9,8 @@ from typing import Any
 
 from .._util import did_you_mean
 from ..errors import Problem
-from ._schema import SLUG, THRESHOLD_KEYS, FieldSpec, S
-from ._types import Thresholds
+from ._schema import BENCHMARK_KEYS, SLUG, THRESHOLD_KEYS, FieldSpec, S
+from ._types import Benchmark, Thresholds
 
 # --------------------------------------------------------------------------- locations
 
@@ -99,6 +99,12 @@ class _Checker:
         return num
 
     def check(self, value: Any, spec: FieldSpec, path: tuple[Any, ...]) -> Any:
+        special = {"date": self.date, "targets": self.targets, "benchmark": self.benchmark}
+        if spec.type in special:
+            return special[spec.type](value, path)
+        return self._check_plain(value, spec, path)
+
+    def _check_plain(self, value: Any, spec: FieldSpec, path: tuple[Any, ...]) -> Any:
         t = spec.type
         if t in ("str", "ref"):
             if isinstance(value, (int, float)) and not isinstance(value, bool) and t == "str":
@@ -218,6 +224,73 @@ class _Checker:
                 return None
             return value
         raise AssertionError(f"unknown field type {t}")  # pragma: no cover - registry bug
+
+    def benchmark(self, value: Any, path: tuple[Any, ...]) -> Benchmark | None:
+        if not isinstance(value, Mapping):
+            self.add(
+                path,
+                f"must be a mapping {{value: 12, label: peer median}}, got {_describe(value)}.",
+            )
+            return None
+        for key in value:
+            if key not in BENCHMARK_KEYS:
+                self.add(
+                    (*path, key),
+                    f"unknown key {key!r}.",
+                    did_you_mean(str(key), BENCHMARK_KEYS, "keys"),
+                )
+        if value.get("value") is None:
+            self.add((*path, "value"), "a benchmark needs a value.", "add 'value: 12'.")
+            return None
+        bval = self.number(value["value"], (*path, "value"))
+        label = value.get("label")
+        if label is not None and not isinstance(label, str):
+            label = str(label)
+        return None if bval is None else Benchmark(bval, label)
+
+    def date(self, value: Any, path: tuple[Any, ...]) -> str | None:
+        import datetime as dt
+
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        if isinstance(value, str):
+            from ..periods import parse_period
+
+            period = parse_period(value)
+            if period is not None and period.freqstr.startswith("D"):
+                return str(period)
+        self.add(
+            path,
+            f"must be a date such as 2025-11-15, got {_describe(value)}.",
+            "write the date as YYYY-MM-DD.",
+        )
+        return None
+
+    def targets(self, value: Any, path: tuple[Any, ...]) -> tuple[tuple[str, float], ...] | None:
+        from ..periods import PERIOD_FORMS, parse_period
+
+        if not isinstance(value, Mapping):
+            self.add(
+                path,
+                f"must be a mapping {{PERIOD: target}}, got {_describe(value)}.",
+                "write e.g. targets: {2025Q1: 10, 2025Q2: 12}.",
+            )
+            return None
+        out = []
+        for key, target in value.items():
+            period = parse_period(key)
+            if period is None:
+                self.add(
+                    (*path, key), f"{key!r} is not a period.", f"write it like {PERIOD_FORMS}."
+                )
+                continue
+            num = self.number(target, (*path, key))
+            if num is not None:
+                out.append((period.start_time, str(period), num))
+        out.sort(key=lambda item: item[0])
+        return tuple((label, num) for _, label, num in out)
 
     def record(
         self, raw: Any, specs: Mapping[str, FieldSpec], path: tuple[Any, ...], what: str

@@ -16,7 +16,7 @@ FORMAT_VERSION = 1
 
 @dataclass(frozen=True)
 class FieldSpec:
-    type: str  # str | slug | number | int | choice | ref | list | mapping | weight | pair | thresholds | refs | uplift
+    type: str  # str | slug | number | int | choice | ref | list | mapping | weight | pair | thresholds | refs | uplift | date | targets | benchmark
     required: bool = False
     doc: str = ""
     choices: tuple[str, ...] = ()
@@ -64,6 +64,22 @@ SECTIONS: dict[str, dict[str, FieldSpec]] = {
         "thresholds": S("thresholds", doc="Status thresholds for this measure"),
         "description": S("str"),
         "owner": S("str"),
+        "aggregate": S(
+            "choice",
+            doc="How finer periods of the history make one review period",
+            choices=("last", "mean", "sum", "min", "max"),
+            default="last",
+        ),
+        "targets": S(
+            "targets",
+            doc="Phased targets {PERIOD: value}: the entry for the period, else the latest earlier one, else 'target'",
+        ),
+        "max_age": S(
+            "int",
+            doc="Review periods a value may be carried before it is stale (default: the model's max_age)",
+            minimum=0,
+        ),
+        "benchmark": S("benchmark", doc="Outside reference {value, label}, drawn in reviews"),
     },
     "links": {
         "from": S("ref", True, "Cause: an objective or a measure"),
@@ -110,7 +126,17 @@ TOP: dict[str, FieldSpec] = {
     "mission": S("str"),
     "vision": S("str"),
     "period": S(
-        "choice", doc="The unit of every lag", choices=("quarter", "month"), default="quarter"
+        "choice",
+        doc="The review cadence and the unit of every lag",
+        choices=("quarter", "month", "year"),
+        default="quarter",
+    ),
+    "as_of": S("date", doc="The date that is 'now' (fixes the elapsed share of the period)"),
+    "max_age": S(
+        "int",
+        doc="Review periods a value may be carried before it is stale (default 0)",
+        minimum=0,
+        default=0,
     ),
     "thresholds": S("thresholds", doc="Status thresholds for every node"),
     "perspectives": S("list", doc="Bottom to top; default: the four BSC perspectives"),
@@ -121,6 +147,7 @@ TOP: dict[str, FieldSpec] = {
     "initiatives": S("list"),
 }
 THRESHOLD_KEYS = ("green", "amber")
+BENCHMARK_KEYS = ("value", "label")
 
 
 # --------------------------------------------------------------------------- schema
@@ -155,6 +182,13 @@ def model_schema() -> dict[str, Any]:
             "thresholds": {"$ref": "#/$defs/thresholds"},
             "refs": {"type": "array", "items": {"type": "string", "pattern": SLUG.pattern}},
             "uplift": {"type": "object", "additionalProperties": {"type": "number"}},
+            "date": {"type": "string", "format": "date"},
+            "targets": {
+                "type": "object",
+                "additionalProperties": {"type": "number"},
+                "propertyNames": {"description": "a period: 2025Q3, 2025-07, 2025 or a date"},
+            },
+            "benchmark": {"$ref": "#/$defs/benchmark"},
         }
         if spec.type == "list":
             out: dict[str, Any] = {"type": "array", "items": {"$ref": f"#/$defs/{section}"}}
@@ -181,6 +215,15 @@ def model_schema() -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "properties": {k: {"type": "number", "minimum": 0, "maximum": 1} for k in THRESHOLD_KEYS},
+    }
+    defs["benchmark"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["value"],
+        "properties": {
+            "value": {"type": "number", "description": "The reference value"},
+            "label": {"type": "string", "description": "What it is, e.g. 'peer median'"},
+        },
     }
     schema = obj(TOP)
     schema["properties"]["stratlab"] = {"const": FORMAT_VERSION, "description": "Format version"}

@@ -55,6 +55,14 @@ class Objective:
     owner: str | None = None
 
 
+@dataclass(frozen=True)
+class Benchmark:
+    """An outside reference value for a measure (an industry median, a peer), drawn in reviews."""
+
+    value: float
+    label: str | None = None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Measure:
     id: str
@@ -72,6 +80,34 @@ class Measure:
     thresholds: Thresholds | None = None
     description: str | None = None
     owner: str | None = None
+    aggregate: Literal["last", "mean", "sum", "min", "max"] = "last"
+    targets: tuple[tuple[str, float], ...] = ()
+    max_age: int | None = None
+    benchmark: Benchmark | None = None
+
+    def target_at(self, period: Any) -> float | None:
+        """The target in force for ``period``: the latest ``targets`` entry starting by its end, else ``target``."""
+        if not self.targets or period is None:
+            return self.target
+        from ..periods import parse_period
+
+        end = _period_end(period)
+        best = self.target
+        for label, value in self.targets:  # sorted by start
+            start = parse_period(label)
+            if start is not None and start.start_time <= end:
+                best = value
+        return best
+
+
+def _period_end(period: Any) -> Any:
+    import pandas as pd
+
+    if isinstance(period, pd.Period):
+        return period.end_time
+    from ..periods import period_arg
+
+    return period_arg(period).end_time
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,11 +217,13 @@ class Model:
     links: tuple[Link, ...] = ()
     okrs: tuple[OKR, ...] = ()
     initiatives: tuple[Initiative, ...] = ()
-    period: Literal["quarter", "month"] = "quarter"
+    period: Literal["quarter", "month", "year"] = "quarter"
     mission: str | None = None
     vision: str | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
     stratlab: int = FORMAT_VERSION
+    as_of: str | None = None
+    max_age: int = 0
     source: str | None = field(default=None, compare=False, repr=False)
     cache: ModelCache = field(default_factory=ModelCache, init=False, compare=False, repr=False)
 
@@ -329,6 +367,12 @@ def _clean(record: Mapping[str, Any], specs: Mapping[str, FieldSpec]) -> dict[st
             continue
         if isinstance(value, Thresholds):
             value = {"green": value.green, "amber": value.amber}
+        elif isinstance(value, Benchmark):
+            value = {"value": value.value, **({"label": value.label} if value.label else {})}
+        elif key == "targets":
+            if not value:
+                continue
+            value = dict(value)
         elif isinstance(value, tuple):
             value = list(value)
         out[key] = value
@@ -342,6 +386,10 @@ def to_dict(model: Model) -> dict[str, Any]:
         if getattr(model, key):
             out[key] = getattr(model, key)
     out["period"] = model.period
+    if model.as_of:
+        out["as_of"] = model.as_of
+    if model.max_age:
+        out["max_age"] = model.max_age
     if model.thresholds != Thresholds():
         out["thresholds"] = {"green": model.thresholds.green, "amber": model.thresholds.amber}
     if model.perspectives != DEFAULT_PERSPECTIVES:

@@ -6,8 +6,11 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..errors import InputError, Problem
 from ..io import load_model
+from ..periods import column_step, freq_code
 from ..render import STATUS_COLORS
 from ._common import apply_layout, esc, fmt_num
 
@@ -118,12 +121,13 @@ def kpi_trends(
             target, base = item.target, item.start
             tgt_name, base_name = "target", "start"
         series = history[i]
+        xs, y, mode = _own_frequency_points(history, series, x_list)
         traces.append(
             {
                 "type": "scatter",
-                "x": x_list,
-                "y": series.to_numpy(dtype=float),
-                "mode": "lines",
+                "x": xs,
+                "y": y,
+                "mode": mode,
                 "line": {"color": "#0072B2", "width": 1.8},
                 "name": esc(item.name),
                 "showlegend": False,
@@ -139,16 +143,18 @@ def kpi_trends(
         ):
             if value is None:
                 continue
+            line_x, line_y = _reference_line(history, item, kind, role, value, x_list)
             traces.append(
                 {
                     "type": "scatter",
-                    "x": [x_list[0], x_list[-1]],
-                    "y": [value, value],
+                    "x": line_x,
+                    "y": line_y,
                     "mode": "lines",
                     "line": {
                         "color": STATUS_COLORS["green"] if role == "target" else "#777777",
                         "dash": dash,
                         "width": 1.2,
+                        "shape": "hv",
                     },
                     "name": name,
                     "legendgroup": role,
@@ -163,3 +169,36 @@ def kpi_trends(
     apply_layout(fig, title, height=max(320, 230 * nrows + 80))
     fig.update_annotations(font_size=11)
     return fig
+
+
+def _own_frequency_points(
+    history: pd.DataFrame, series: pd.Series, x_list: list[Any]
+) -> tuple[list[Any], np.ndarray, str]:
+    """(x, y, mode) of a KPI line: a KPI reported less often than the history (a
+    quarterly KPI in a monthly file) is drawn at its own reports, joined."""
+    import pandas as pd
+
+    y = series.to_numpy(dtype=float)
+    if (
+        isinstance(history.index, pd.PeriodIndex)
+        and column_step(y, freq_code(history.index.freqstr)) > 1
+    ):
+        keep = np.isfinite(y)
+        return [xv for xv, k in zip(x_list, keep, strict=True) if k], y[keep], "lines+markers"
+    return x_list, y, "lines"
+
+
+def _reference_line(
+    history: pd.DataFrame, item: Any, kind: str, role: str, value: float, x_list: list[Any]
+) -> tuple[list[Any], list[Any]]:
+    """A flat target/baseline line; phased targets as the target in force period by period."""
+    import pandas as pd
+
+    if (
+        role == "target"
+        and kind == "measure"
+        and item.targets
+        and isinstance(history.index, pd.PeriodIndex)
+    ):
+        return x_list, [item.target_at(per) for per in history.index]
+    return [x_list[0], x_list[-1]], [value, value]

@@ -73,13 +73,7 @@ def prepare(
 ) -> pd.DataFrame:
     """Wide history → selected columns → transformed (on the full period grid)."""
     transform = check_choice(transform, TRANSFORMS, "transform", where)
-    wide = as_wide(history, where=where)
-    if columns is not None:
-        if isinstance(columns, str):
-            columns = [columns]
-        cols = check_ids(list(columns), list(wide.columns), "column", where)
-        wide = wide[cols]
-    return transform_frame(wide, transform)
+    return transform_frame(_select(history, columns, where), transform)
 
 
 def correlate(
@@ -107,7 +101,12 @@ def correlate(
         (statsmodels ``adfuller``, p > 0.05) cannot call stationary.
     max_lag : int
         Largest lead tested. Row ``(s, t, k)`` is corr(s[t − k], t[t]): the
-        source leads by ``k`` periods. Lag 0 lists each pair once (source before
+        source leads by ``k`` periods.  A KPI reported less often than the
+        history (a quarterly KPI in a monthly file: one value every third
+        month) is read at its own frequency: each pair with it is correlated on
+        the history brought to that frequency (the last value reported in each
+        quarter), so ``n`` counts the quarters both have and ``k`` counts
+        quarters. Lag 0 lists each pair once (source before
         target in column order); lags ≥ 1 list both directions; no self pairs.
     min_periods : int, optional
         Fewest pairwise-complete observations for a result (default 4, the
@@ -140,10 +139,74 @@ def correlate(
         check_int(min_periods, "min_periods", where, minimum=3, allow_none=True)
         or DEFAULT_MIN_PERIODS
     )
-    data = prepare(history, transform=transform, columns=columns, where=where)
+    transform = check_choice(transform, TRANSFORMS, "transform", where)
+    wide = _select(history, columns, where)
+    data = transform_frame(wide, transform)
     if transform == "none":
         warn_nonstationary(data, where=where)
-    return correlate_transformed(data, method=method, max_lag=lag_max, min_periods=minp)
+    result = correlate_transformed(data, method=method, max_lag=lag_max, min_periods=minp)
+    return _at_own_frequencies(result, wide, transform, method, lag_max, minp)
+
+
+def _at_own_frequencies(
+    result: pd.DataFrame, wide: pd.DataFrame, transform: str, method: str, max_lag: int, minp: int
+) -> pd.DataFrame:
+    """Rows of pairs with a KPI reported less often than the history, recomputed at its frequency.
+
+    A quarterly KPI inside a monthly history has no month-over-month change; a
+    pair with it is correlated on the history brought to quarters (the last
+    value reported in each), so ``n`` counts the quarters both have.  q-values
+    are then recomputed over every row.
+    """
+    from stratlab.periods import aggregate_frame, column_step, freq_code, own_freq
+
+    if not isinstance(wide.index, pd.PeriodIndex) or len(wide) == 0 or len(result) == 0:
+        return result
+    base = freq_code(wide.index.freqstr)
+    col_freq = {
+        str(c): own_freq(base, column_step(wide[c].to_numpy(dtype=float), base))
+        for c in wide.columns
+    }
+    coarse = sorted({f for f in col_freq.values() if f != base}, key="MQY".index)
+    if not coarse:
+        return result
+    rank = {"M": 1, "Q": 2, "Y": 3}
+    pair_freq = np.array(
+        [
+            max(col_freq[s], col_freq[t], key=lambda f: rank.get(f, 0))
+            for s, t in zip(result["source"], result["target"], strict=True)
+        ],
+        dtype=object,
+    )
+    out = result.copy()
+    key = ["source", "target", "lag"]
+    for f in coarse:
+        rows = np.nonzero(pair_freq == f)[0]
+        if not rows.size:
+            continue
+        agg = aggregate_frame(wide, f)
+        res_f = correlate_transformed(
+            transform_frame(agg, transform), method=method, max_lag=max_lag, min_periods=minp
+        ).set_index(key)
+        picked = res_f.reindex(pd.MultiIndex.from_frame(out.iloc[rows][key]))
+        for col in CORRELATION_COLUMNS[3:]:
+            values = picked[col].to_numpy()
+            if col == "n":
+                values = np.nan_to_num(values.astype(float)).astype(int)
+            out.iloc[rows, out.columns.get_loc(col)] = values
+    out["q_value"] = bh_qvalues(out["p_value"].to_numpy(dtype=float))
+    out["n"] = out["n"].astype(int)
+    return out
+
+
+def _select(history: Any, columns: Sequence[str] | None, where: str) -> pd.DataFrame:
+    wide = as_wide(history, where=where)
+    if columns is not None:
+        if isinstance(columns, str):
+            columns = [columns]
+        cols = check_ids(list(columns), list(wide.columns), "column", where)
+        wide = wide[cols]
+    return wide
 
 
 def correlate_transformed(
