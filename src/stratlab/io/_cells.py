@@ -137,6 +137,7 @@ def parse_period_column(
     (a quarterly KPI among monthly ones): every period is then put on the finest
     kind, a quarter at its last month.
     """
+    import numpy as np
     import pandas as pd
 
     if isinstance(raw.dtype, pd.PeriodDtype):
@@ -147,28 +148,27 @@ def parse_period_column(
             index=raw.index,
             dtype=object,
         )
+    # parse each distinct label once (a long history repeats every period per measure)
+    codes, uniques = pd.factorize(raw.astype(object), use_na_sentinel=True)
+    labels = list(uniques)
     if not dayfirst:
-        text = raw.astype("string").str.strip()
-        firsts = text.str.extract(_DMY)[0].astype("float")
-        dayfirst = bool((firsts > 12).any())
-    out: list[Any] = []
-    cache: dict[Any, Any] = {}
-    for idx, value in raw.items():
-        key = (type(value), value) if _hashable(value) else None
-        if key is not None and key in cache:
-            period = cache[key]
-        else:
-            period = parse_period(value, dayfirst=dayfirst)
-            if key is not None:
-                cache[key] = period
-        if period is None and not _blank(value):
+        firsts = pd.Series([str(v) for v in labels], dtype="string").str.extract(_DMY)[0]
+        dayfirst = bool((firsts.astype("float") > 12).any())
+    parsed = [parse_period(v, dayfirst=dayfirst) for v in labels]
+    bad = {
+        i
+        for i, (v, per) in enumerate(zip(labels, parsed, strict=True))
+        if per is None and not _blank(v)
+    }
+    if bad:
+        for pos in np.flatnonzero(np.isin(codes, list(bad))):
             probs.add(
-                f"period {str(value)!r} is not a period.",
+                f"period {str(labels[codes[pos]])!r} is not a period.",
                 f"write periods as {PERIOD_FORMS}.",
-                row=int(rows.loc[idx]),
+                row=int(rows.iloc[pos]),
                 column="period",
             )
-        out.append(period)
+    out: list[Any] = [None if c < 0 else parsed[c] for c in codes]
     kinds = {freq_code(p.freqstr) for p in out if p is not None}
     if len(kinds) > 1:
         if wide:

@@ -135,11 +135,13 @@ class _Reading:
         return set(self.units) if self.model is not None else None
 
     def numbers(self, values: Any, column: str, rows: Any, unit_of: str, percent: Any) -> Any:
+        """Numbers of one column (``unit_of``: its id; or ``"%"``/``"-"`` for a group of units)."""
+        unit = {"%": "%", "-": "-"}.get(unit_of, self.units.get(unit_of))
         return numeric_cells(
             values,
             column=column,
             rows=rows,
-            unit=self.units.get(unit_of) if self.model is not None else None,
+            unit=unit if self.model is not None else None,
             percent=percent,
             decimal=self.raw.decimal,
             coerce=self.coerce,
@@ -210,6 +212,7 @@ def history_from_frame(
 
 def _from_long(ctx: _Reading, cols: dict[str, Any]) -> tuple[pd.DataFrame, list[str]]:
     """A long table (period, measure, value) → wide, with its problems collected."""
+    import numpy as np
     import pandas as pd
 
     frame, probs, raw = ctx.raw.frame, ctx.probs, ctx.raw
@@ -244,13 +247,20 @@ def _from_long(ctx: _Reading, cols: dict[str, Any]) -> tuple[pd.DataFrame, list[
         unknown = [str(m) for m in dict.fromkeys(long["measure"][~bad_ids]) if m not in known]
     pct = raw.percent[cols["value"]].reset_index(drop=True) if raw.percent is not None else None
     values = pd.Series(float("nan"), index=long.index)
-    for mid, idx in long.groupby("measure", sort=False).groups.items():
-        if known is None or mid in known:
-            at = list(idx)
-            flags = None if pct is None else pct.loc[at]
-            values.loc[at] = ctx.numbers(
-                long.loc[at, "value"], "value", rows.loc[at], str(mid), flags
-            ).to_numpy()
+    # one pass per kind of unit (a % measure reads "15.3%"; other units refuse it)
+    unit = long["measure"].map(ctx.units) if ctx.model is not None else None
+    groups = (
+        {"": np.ones(len(long), dtype=bool)}
+        if unit is None
+        else {
+            "%": (unit.str.strip() == "%").fillna(False).to_numpy(dtype=bool),
+            "-": (unit.notna() & (unit.str.strip() != "%")).fillna(False).to_numpy(dtype=bool),
+        }
+    )
+    for key, sel in groups.items():
+        if sel.any():
+            flags = None if pct is None else pct[sel]
+            values[sel] = ctx.numbers(long["value"][sel], "value", rows[sel], key, flags).to_numpy()
     long = long.assign(value=values, period=periods, _row=rows)
     keep = ~bad_ids & long["period"].notna()
     if unknown and not ctx.strict:
