@@ -222,10 +222,14 @@ _THOUSANDS = {
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+$")
 
 
+def _column_at(column: str | pd.Series, idx: Any) -> str:
+    return column if isinstance(column, str) else str(column.loc[idx])
+
+
 def numeric_cells(
     values: pd.Series,
     *,
-    column: str,
+    column: str | pd.Series,
     rows: pd.Series,
     unit: str | None,
     percent: pd.Series | None,
@@ -238,7 +242,9 @@ def numeric_cells(
 
     ``unit`` None means no model (``"15.3%"`` and %-formatted cells read as 15.3);
     ``"%"`` a % measure (the same); any other unit refuses a ``%`` sign (the fix
-    names the number, and ``coerce`` applies it).
+    names the number, and ``coerce`` applies it).  ``column`` names the column
+    of every cell (one name, or a Series aligned with ``values`` when several
+    columns are read at once); ``rows`` their spreadsheet rows.
     """
     import numpy as np
     import pandas as pd
@@ -274,7 +280,10 @@ def numeric_cells(
     arr = out.to_numpy(dtype=float)
     for idx in list(values.index[np.isinf(arr)]):
         probs.add(
-            "value is infinite.", "write a finite number.", row=int(rows.loc[idx]), column=column
+            "value is infinite.",
+            "write a finite number.",
+            row=int(rows.loc[idx]),
+            column=_column_at(column, idx),
         )
     return out.astype(float)
 
@@ -282,7 +291,7 @@ def numeric_cells(
 def _parse_text(
     text: pd.Series,
     *,
-    column: str,
+    column: str | pd.Series,
     rows: pd.Series,
     pct_ok: bool,
     decimal: str | None,
@@ -317,12 +326,22 @@ def _parse_text(
                 fix = f'drop the % sign: {raw.rstrip("%").strip()} (or give the measure unit: "%").'
             else:
                 fix = f"drop the thousands separators: {raw.replace(',', '')}."
-            probs.add(f"value {raw!r} is not a number.", fix, row=int(rows.loc[idx]), column=column)
+            probs.add(
+                f"value {raw!r} is not a number.",
+                fix,
+                row=int(rows.loc[idx]),
+                column=_column_at(column, idx),
+            )
         num[(pct_bad | th_bad).to_numpy(dtype=bool)] = float("nan")
     for idx in text.index[bad.to_numpy(dtype=bool)]:
         raw = text.loc[idx]
         fix = "write a plain number, or leave the cell empty for a missing value."
         if decimal is None and _DECIMAL_COMMA.match(raw.rstrip("%").strip()):
             fix = "the file uses a decimal comma: read it with decimal=',' (--decimal ,)."
-        probs.add(f"value {raw!r} is not a number.", fix, row=int(rows.loc[idx]), column=column)
+        probs.add(
+            f"value {raw!r} is not a number.",
+            fix,
+            row=int(rows.loc[idx]),
+            column=_column_at(column, idx),
+        )
     return num

@@ -134,7 +134,7 @@ class _Reading:
     def known(self) -> set[str] | None:
         return set(self.units) if self.model is not None else None
 
-    def numbers(self, values: Any, column: str, rows: Any, unit_of: str, percent: Any) -> Any:
+    def numbers(self, values: Any, column: Any, rows: Any, unit_of: str, percent: Any) -> Any:
         """Numbers of one column (``unit_of``: its id; or ``"%"``/``"-"`` for a group of units)."""
         unit = {"%": "%", "-": "-"}.get(unit_of, self.units.get(unit_of))
         return numeric_cells(
@@ -320,11 +320,7 @@ def _from_wide(ctx: _Reading, cols: dict[str, Any]) -> tuple[pd.DataFrame, list[
         probs.add(f"column {c!r} appears more than once.", "keep one column per measure.", column=c)
     known = ctx.known
     unknown = [c for c in dict.fromkeys(names) if c not in known] if known is not None else []
-    data = {}
-    for pos, name in enumerate(names):
-        if name not in unknown or ctx.strict:
-            flags = None if pbody is None else pbody.iloc[:, pos]
-            data[name] = ctx.numbers(body.iloc[:, pos], name, rows, name, flags).to_numpy()
+    data = _wide_numbers(ctx, body, pbody, names, rows, unknown)
     keep = periods.notna().to_numpy()
     wide = pd.DataFrame(data, index=pd.Index(periods.to_numpy()))[keep]
     dup = wide.index.duplicated(keep=False)
@@ -338,6 +334,45 @@ def _from_wide(ctx: _Reading, cols: dict[str, Any]) -> tuple[pd.DataFrame, list[
             column="period",
         )
     return wide, unknown
+
+
+def _wide_numbers(
+    ctx: _Reading,
+    body: pd.DataFrame,
+    pbody: pd.DataFrame | None,
+    names: list[str],
+    rows: pd.Series,
+    unknown: list[str],
+) -> dict[str, Any]:
+    """The numbers of every kept column, read in one pass per kind of unit (columns stacked)."""
+    import numpy as np
+    import pandas as pd
+
+    keep = [i for i, name in enumerate(names) if name not in unknown or ctx.strict]
+    if ctx.model is None:
+        groups = {"": keep}
+    else:
+        pct = [i for i in keep if ctx.units.get(names[i], "").strip() == "%"]
+        groups = {"%": pct, "-": [i for i in keep if i not in pct]}
+    n = len(body)
+    data: dict[int, Any] = {}
+    for key, cols in groups.items():
+        if not cols:
+            continue
+        flat = pd.Series(body.iloc[:, cols].to_numpy(dtype=object).ravel(order="F"))
+        column = pd.Series(np.repeat(np.array([names[i] for i in cols], dtype=object), n))
+        flat_rows = pd.Series(np.tile(rows.to_numpy(), len(cols)))
+        flags = None
+        if pbody is not None:
+            flags = pd.Series(pbody.iloc[:, cols].to_numpy(dtype=bool).ravel(order="F"))
+        out = (
+            ctx.numbers(flat, column, flat_rows, key, flags)
+            .to_numpy()
+            .reshape(n, len(cols), order="F")
+        )
+        for j, i in enumerate(cols):
+            data[i] = out[:, j]
+    return {names[i]: data[i] for i in sorted(data)}
 
 
 def _report_unknown(ctx: _Reading, unknown: list[str]) -> None:
