@@ -167,6 +167,10 @@ def score(
             strict=True,
         )
     )
+    frame["unit"] = [_unit_of(model, i, k) for i, k in zip(frame["id"], frame["kind"], strict=True)]
+    frame["owner"] = [
+        _owner_of(model, i, k) for i, k in zip(frame["id"], frame["kind"], strict=True)
+    ]
     frame["as_of"] = [None if asof.get(i) is None else str(asof[i]) for i in frame["id"]]
     frame["stale"] = np.array([stale.get(i, False) for i in frame["id"]], dtype=bool)
     frame.attrs["period"] = None if at is None else str(at)
@@ -368,10 +372,6 @@ def _frame(
             "status": status,
             "status_rule": rules,
             "coverage": np.array([r[10] for r in rows], dtype=float),
-            "unit": [_unit_of(model, r[0], r[1]) for r in rows],
-            "owner": [_owner_of(model, r[0], r[1]) for r in rows],
-            "as_of": [None] * len(rows),
-            "stale": np.zeros(len(rows), dtype=bool),
         },
         columns=SCORE_COLUMNS,
     )

@@ -565,10 +565,8 @@ def simulate(
     horizon : int, optional
         Periods ahead for measure outcomes (spread grows as √horizon); default 1.
     elapsed : float, optional
-        Share of the OKR period elapsed, in (0, 1]; default
-        (:func:`stratlab.periods.elapsed_share`): the share of the review
-        period elapsed by the model's ``as_of`` date, else by the end of the
-        last period with data in the history, and only with neither by today.
+        Share of the OKR period elapsed, in (0, 1]; default: by the model's ``as_of``, else
+        by the last period with data, else today (:func:`stratlab.periods.elapsed_share`).
     chunk_size : int, optional
         Samples rolled up at once (rounded up to whole blocks of 2 048); bounds memory.
     progress : bool, optional

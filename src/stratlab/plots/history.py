@@ -120,8 +120,7 @@ def kpi_trends(
         else:
             target, base = item.target, item.start
             tgt_name, base_name = "target", "start"
-        series = history[i]
-        xs, y, mode = _own_frequency_points(history, series, x_list)
+        xs, y, mode = _own_frequency_points(history, history[i], x_list)
         traces.append(
             {
                 "type": "scatter",
@@ -154,7 +153,6 @@ def kpi_trends(
                         "color": STATUS_COLORS["green"] if role == "target" else "#777777",
                         "dash": dash,
                         "width": 1.2,
-                        "shape": "hv",
                     },
                     "name": name,
                     "legendgroup": role,
