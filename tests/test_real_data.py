@@ -793,3 +793,51 @@ def test_example_excel_workbooks_read_back_as_the_yaml_and_csv(
     ws = openpyxl.load_workbook(tmp_path / "northwind_history.xlsx")["history"]
     col = [c.value for c in ws[1]].index("certified_pct") + 1
     assert ws.cell(2, col).number_format == "0.0%" and ws.cell(2, col).value == pytest.approx(0.349)
+
+
+def test_yearly_cadence_and_weekly_dates_are_aggregated_per_measure() -> None:
+    import yaml
+
+    text = textwrap.dedent(
+        """\
+        stratlab: 1
+        name: Weekly
+        period: year
+        objectives: [{id: o, name: O, perspective: learning}]
+        measures:
+          - {id: visits, name: Visits, objective: o, baseline: 0, target: 5000, aggregate: sum}
+          - {id: wait, name: Wait, objective: o, direction: lower, baseline: 10, target: 2, aggregate: mean}
+          - {id: staff, name: Staff, objective: o, baseline: 0, target: 50}
+        """
+    )
+    model = load_model(yaml.safe_load(text))
+    # a pandas export indexed by week-ending Sundays, across a year end
+    index = pd.date_range("2024-12-01", periods=8, freq="W-SUN")
+    frame = pd.DataFrame(
+        {
+            "visits": [100, 110, 120, 130, 140, 150, 160, 170],
+            "wait": [5, 6, 7, 8, 4, 4, 5, 3],
+            "staff": [40, 41, 42, 43, 44, 45, 46, 47],
+        },
+        index=index,
+    )
+    hist = load_history(frame, model)
+    assert [str(p) for p in hist.index] == ["2024", "2025"]
+    in_2024 = index.year == 2024  # Dec 1, 8, 15, 22, 29
+    assert hist.loc["2024", "visits"] == sum(np.array(frame["visits"])[in_2024])
+    assert hist.loc["2025", "wait"] == pytest.approx(np.mean(np.array(frame["wait"])[~in_2024]))
+    assert hist.loc["2025", "staff"] == 47  # last
+    assert hist.attrs["last_reported"] == str(index[-1].date())
+
+
+def test_cli_dayfirst_reads_the_period_flag_too(
+    hospital: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    model, hist = hospital
+    args = ["score", str(model), str(hist), "--format", "csv", "--period", "01/02/2025"]
+    assert main([*args, "--dayfirst"]) == 0
+    feb = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("id")
+    assert feb.loc["nurse_turnover", "value"] == 16.5  # 1 February → 2025-02
+    assert main(args) == 0
+    jan = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("id")
+    assert jan.loc["nurse_turnover", "value"] == 17.0  # 2 January → 2025-01

@@ -221,7 +221,12 @@ def _setup_score(p: argparse.ArgumentParser) -> None:
 def _score(args: argparse.Namespace) -> pd.DataFrame:
     from .scoring import score
 
-    return score(args.model, _history(args), period=args.period)
+    period = args.period
+    if period is not None and args.dayfirst:  # --dayfirst reads --period too (01/02/2024)
+        from .periods import period_arg
+
+        period = period_arg(period, dayfirst=True)
+    return score(args.model, _history(args), period=period)
 
 
 def _setup_schema(p: argparse.ArgumentParser) -> None:
