@@ -708,6 +708,11 @@ def test_objective_with_own_inputs_but_no_data_has_no_score() -> None:
     assert np.isnan(got["reach"]["score"])
     assert got["staff"]["score"] == pytest.approx(0.6)
     assert got["process"]["status"] == "no data" and got["financial"]["status"] == "no data"
+    # without a history, a current value is "as of" the model's as_of date (its quarter)
+    assert got["training"]["as_of"] is None
+    dated = rows(score({**LINKED, "as_of": "2025-11-15"}))
+    assert dated["training"]["as_of"] == "2025Q4" and not dated["training"]["stale"]
+    assert dated["errors"]["as_of"] is None
     # a link-only objective whose cause has data keeps the link-based score
     data = {**LINKED, "links": [*LINKED["links"], {"from": "staff", "to": "reach", "weight": 1}]}
     assert rows(score(data))["reach"]["score"] == pytest.approx(0.6)

@@ -677,9 +677,10 @@ def _setup_review(p: argparse.ArgumentParser) -> None:
 def _review(args: argparse.Namespace) -> int:
     from .report import run_review
 
+    plain = not (args.sheet or args.decimal or args.dayfirst or args.strict or args.fix)
     out = run_review(
         args.model,
-        _history(args),
+        args.history if plain else _history(args),  # a path: the review reads the file itself
         args.output,
         period=args.period,
         template=args.template,

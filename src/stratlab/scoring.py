@@ -167,11 +167,14 @@ def score(
             strict=True,
         )
     )
-    frame["unit"] = [_unit_of(model, i, k) for i, k in zip(frame["id"], frame["kind"], strict=True)]
-    frame["owner"] = [
-        _owner_of(model, i, k) for i, k in zip(frame["id"], frame["kind"], strict=True)
-    ]
-    frame["as_of"] = [None if asof.get(i) is None else str(asof[i]) for i in frame["id"]]
+    pairs = list(zip(frame["id"], frame["kind"], strict=True))
+    text = {  # object columns: None stays None (pandas would make missing text NaN)
+        "unit": [_unit_of(model, i, k) for i, k in pairs],
+        "owner": [_owner_of(model, i, k) for i, k in pairs],
+        "as_of": [None if asof.get(i) is None else str(asof[i]) for i, _ in pairs],
+    }
+    for col, values in text.items():
+        frame[col] = pd.Series(values, index=frame.index, dtype=object)
     frame["stale"] = np.array([stale.get(i, False) for i in frame["id"]], dtype=bool)
     frame.attrs["period"] = None if at is None else str(at)
     return frame

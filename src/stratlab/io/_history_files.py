@@ -34,7 +34,6 @@ class HistorySource:
     first_row: int = 2  # spreadsheet row of the first data row (row 1: the header)
     percent: pd.DataFrame | None = None  # True where an Excel cell is %-formatted
     decimal: str | None = None
-    notes: list[str] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)  # every sheet of the workbook
 
     def other_sheets_hint(self) -> str:
@@ -111,10 +110,8 @@ def _read_csv(p: Path, file: str, decimal: str | None) -> HistorySource:
     import pandas as pd
 
     sep = _sniff_separator(p)
-    notes = []
     if sep == ";" and decimal is None:
         decimal = ","  # spreadsheets write semicolon CSVs where the decimal mark is a comma
-        notes.append("semicolon-separated: read with decimal comma")
     try:
         frame = pd.read_csv(
             p,
@@ -142,7 +139,7 @@ def _read_csv(p: Path, file: str, decimal: str | None) -> HistorySource:
             ),
             file=file,
         ) from None
-    return HistorySource(frame, file=file, first_row=2, decimal=decimal, notes=notes)
+    return HistorySource(frame, file=file, first_row=2, decimal=decimal)
 
 
 def _raise_ragged_row(path: Path, file: str, sep: str) -> None:
