@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ HOSPITAL = textwrap.dedent(
 
 MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
 NAN = float("nan")
-DATA = {
+DATA: dict[str, list[float]] = {
     "nurse_turnover": [17.0, 16.5, 16.8, 16.0, 15.5, 15.2, 15.0, 14.6, 14.2, 14.0, 13.8, 13.5],
     "occupancy": [95, 96, 94, 93, 92, 94, 90, 91, 92, 89, 88, 90],
     "admissions": [650, 640, 700, 680, 660, 690, 700, 690, 720, 730, 710, 760],
@@ -77,7 +78,7 @@ def hospital(tmp_path: Path) -> tuple[Path, Path]:
     return model, hist
 
 
-def rows(frame: pd.DataFrame) -> dict[str, dict[str, object]]:
+def rows(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in frame.to_dict("records")}
 
 
@@ -659,7 +660,7 @@ def test_cli_fix_says_how_many_cells_changed(
 # --------------------------------------------------------------------------- honest statuses
 
 
-LINKED = {
+LINKED: dict[str, Any] = {
     "stratlab": 1,
     "name": "Links only",
     "objectives": [

@@ -199,7 +199,7 @@ def _at_own_frequencies(
     return out
 
 
-def _select(history: Any, columns: Sequence[str] | None, where: str) -> pd.DataFrame:
+def _select(history: HistoryLike, columns: Sequence[str] | None, where: str) -> pd.DataFrame:
     wide = as_wide(history, where=where)
     if columns is not None:
         if isinstance(columns, str):
