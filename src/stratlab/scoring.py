@@ -355,12 +355,7 @@ def _frame(
     green = np.array([r[9].green for r in rows])
     amber = np.array([r[9].amber for r in rows])
     status = status_of(scores, green, amber)
-    blocked = {
-        o.id
-        for o, b in zip(model.objectives, rolled.get("objective_blocked", ()), strict=False)
-        if b
-    }
-    rules = _status_rules([r[0] for r in rows], scores, status, green, amber, blocked)
+    rules = _status_rules(model, [r[0] for r in rows], scores, status, green, amber, rolled)
     frame = pd.DataFrame(
         {
             "id": [r[0] for r in rows],
@@ -382,14 +377,17 @@ def _frame(
 
 
 def _status_rules(
+    model: Model,
     ids: list[str],
     scores: np.ndarray,
     status: np.ndarray,
     green: np.ndarray,
     amber: np.ndarray,
-    blocked: set[str],
+    rolled: dict[str, Any],
 ) -> list[str]:
     """Which threshold gave each status (or why there is no score)."""
+    flags = rolled.get("objective_blocked", ())
+    blocked = {o.id for o, b in zip(model.objectives, flags, strict=False) if b}
     rules = []
     for rid, s, st, g, a in zip(ids, scores, status, green, amber, strict=True):
         if st == "no data" and rid in blocked:
