@@ -847,3 +847,21 @@ def test_cli_dayfirst_reads_the_period_flag_too(
     assert main(args) == 0
     jan = pd.read_csv(io.StringIO(capsys.readouterr().out)).set_index("id")
     assert jan.loc["nurse_turnover", "value"] == 17.0  # 2 January → 2025-01
+
+
+def test_the_example_with_the_new_keys_validates_against_the_schema() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    from stratlab.datasets import example_paths
+    from stratlab.model import model_schema
+
+    raw = yaml.safe_load(example_paths().model.read_text(encoding="utf-8"))
+    data = json.loads(json.dumps(raw, default=str))  # as an editor sees it: dates are text
+    assert {"as_of", "max_age"} <= data.keys()
+    jsonschema.validate(data, model_schema())
+    data["measures"][0]["aggregate"] = "median"
+    with pytest.raises(jsonschema.ValidationError, match="median"):
+        jsonschema.validate(data, model_schema())
