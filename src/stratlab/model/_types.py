@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -89,15 +90,22 @@ class Measure:
         """The target in force for ``period``: the latest ``targets`` entry starting by its end, else ``target``."""
         if not self.targets or period is None:
             return self.target
-        from ..periods import parse_period
-
         end = _period_end(period)
         best = self.target
         for label, value in self.targets:  # sorted by start
-            start = parse_period(label)
-            if start is not None and start.start_time <= end:
+            start = _label_start(label)
+            if start is not None and start <= end:
                 best = value
         return best
+
+
+@functools.lru_cache(maxsize=4096)
+def _label_start(label: str) -> Any:
+    """When a phased target's period starts (labels are parsed once)."""
+    from ..periods import parse_period
+
+    period = parse_period(label)
+    return None if period is None else period.start_time
 
 
 def _period_end(period: Any) -> Any:
