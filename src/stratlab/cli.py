@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from ._cli_history import add_history_options, read_history, warn_stale
 from .errors import InputError, Problem, ReportError, StratlabError
 
 if TYPE_CHECKING:
@@ -111,59 +112,6 @@ def plain_number(v: float, digits: int = 4) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _history_options(p: argparse.ArgumentParser) -> None:
-    """The options for reading a KPI history (added to every command that reads one)."""
-    g = p.add_argument_group("reading the history")
-    g.add_argument("--sheet", help="Excel sheet holding the history (default: the first)")
-    g.add_argument(
-        "--decimal",
-        choices=(".", ","),
-        default=None,
-        help="decimal mark of the file; the other mark is then a thousands separator "
-        "(default '.', ',' for semicolon CSVs)",
-    )
-    g.add_argument(
-        "--dayfirst", action="store_true", help="read 01/02/2024 as 1 February (default: 2 January)"
-    )
-    g.add_argument(
-        "--strict",
-        action="store_true",
-        help="columns that are not measures or key results are errors (default: one warning, ignored)",
-    )
-    g.add_argument(
-        "--fix",
-        action="store_true",
-        help="apply the fixes the messages name (drop %% signs and thousands separators, "
-        "multiply fractions of a %% measure by 100) and say how many cells changed",
-    )
-
-
-def _history(args: argparse.Namespace, *, with_model: bool = True) -> Any:
-    """The history argument read with the history options (None when not given)."""
-    path = getattr(args, "history", None)
-    if path is None:
-        return None
-    from .io import load_history
-
-    model = None
-    if with_model and getattr(args, "model", None):
-        from .io import load_model
-
-        model = load_model(args.model)
-    return load_history(
-        path,
-        model,
-        sheet=args.sheet,
-        decimal=args.decimal,
-        dayfirst=args.dayfirst,
-        strict=args.strict,
-        coerce=args.fix,
-    )
-
-
-# --------------------------------------------------------------------------- commands
-
-
 def _setup_validate(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file (.yaml, .json or .xlsx)")
     p.add_argument(
@@ -182,21 +130,8 @@ def _validate(args: argparse.Namespace) -> int:
     model = load_model(args.model)
     msg = f"{args.model}: OK — {len(model.objectives)} objectives, {len(model.measures)} measures, {len(model.links)} links, {len(model.okrs)} OKRs, {len(model.initiatives)} initiatives"
     if args.history:
-        hist = _history(args)
-        from .scoring import score
-
-        table = score(model, hist)
-        stale = table[table["stale"]]
-        if len(stale):
-            names = ", ".join(
-                f"{r.id} (last value {r.as_of})" for r in stale.itertuples(index=False)
-            )
-            print(
-                f"stratlab validate: warning: {len(stale)} stale series at "
-                f"{table.attrs.get('period')}: {names}. Fix: update them, or allow "
-                "older values with max_age.",
-                file=sys.stderr,
-            )
+        hist = read_history(args)
+        warn_stale(model, hist)
         msg += (
             f"; {args.history}: OK — {hist.shape[1]} series, {len(hist)} periods ({hist.index[0]} to {hist.index[-1]})"
             if len(hist)
@@ -226,7 +161,7 @@ def _score(args: argparse.Namespace) -> pd.DataFrame:
         from .periods import period_arg
 
         period = period_arg(period, dayfirst=True)
-    return score(args.model, _history(args), period=period)
+    return score(args.model, read_history(args), period=period)
 
 
 def _setup_schema(p: argparse.ArgumentParser) -> None:
@@ -312,7 +247,7 @@ def _whatif(args: argparse.Namespace) -> pd.DataFrame:
     if not args.sets and not args.shifts:
         raise InputError(Problem("no change given.", fix="add --set ID=VALUE or --shift ID=DELTA."))
     changes = parse_changes(args.sets, shifts=args.shifts)
-    result = whatif(args.model, changes, _history(args), horizon=args.horizon)
+    result = whatif(args.model, changes, read_history(args), horizon=args.horizon)
     return result.trajectory if args.horizon else result.to_frame()
 
 
@@ -387,7 +322,7 @@ def _goal_seek(args: argparse.Namespace) -> pd.DataFrame:
         )
     result = goal_seek(
         args.model,
-        _history(args),
+        read_history(args),
         targets=_pairs("--target", args.targets, "financial=0.7"),
         levers=args.levers,
         effort=_pairs("--effort", args.efforts, "wait_min=2") or None,
@@ -439,7 +374,7 @@ def _portfolio(args: argparse.Namespace) -> pd.DataFrame:
 
     result = plan_portfolio(
         args.model,
-        _history(args),
+        read_history(args),
         budget=args.budget,
         target=args.target,
         goal=args.goal,
@@ -489,7 +424,7 @@ def _simulate(args: argparse.Namespace) -> pd.DataFrame:
         )
     return simulate(
         args.model,
-        _history(args),
+        read_history(args),
         samples=args.samples,
         seed=args.seed,
         horizon=args.horizon,
@@ -525,7 +460,7 @@ def _correlate(args: argparse.Namespace) -> pd.DataFrame:
     from .stats import correlate
 
     return correlate(
-        _history(args, with_model=False),
+        read_history(args, with_model=False),
         method=args.method,
         transform=args.transform,
         max_lag=args.max_lag,
@@ -547,7 +482,7 @@ def _setup_check_links(p: argparse.ArgumentParser) -> None:
 def _check_links(args: argparse.Namespace) -> pd.DataFrame:
     from .stats import check_links
 
-    return check_links(args.model, _history(args))
+    return check_links(args.model, read_history(args))
 
 
 def _setup_calibrate(p: argparse.ArgumentParser) -> None:
@@ -575,7 +510,7 @@ def _calibrate(args: argparse.Namespace) -> pd.DataFrame:
 
     out = Path(args.output)
     _refuse_overwrite(out, args.force, same_as=args.model)
-    result = calibrate(args.model, _history(args), seed=args.seed)
+    result = calibrate(args.model, read_history(args), seed=args.seed)
     frame = result.to_frame()
     save_model(result.model, out)
     print(f"wrote {out}", file=sys.stderr)
@@ -638,7 +573,7 @@ def _initiatives(args: argparse.Namespace) -> pd.DataFrame:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StratlabWarning)
-        frame = rank_initiatives(args.model, _history(args), target=args.target, per=args.per)
+        frame = rank_initiatives(args.model, read_history(args), target=args.target, per=args.per)
     for w in caught:
         print(f"stratlab initiatives: warning: {w.message}", file=sys.stderr)
     return frame
@@ -680,7 +615,7 @@ def _review(args: argparse.Namespace) -> int:
     plain = not (args.sheet or args.decimal or args.dayfirst or args.strict or args.fix)
     out = run_review(
         args.model,
-        args.history if plain else _history(args),  # a path: the review reads the file itself
+        args.history if plain else read_history(args),  # a path: the review reads the file itself
         args.output,
         period=args.period,
         template=args.template,
@@ -774,7 +709,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         cmd.setup(sub)
         if any(a.dest == "history" for a in sub._actions):
-            _history_options(sub)
+            add_history_options(sub)
     return parser
 
 
