@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -40,7 +40,7 @@ from .errors import InputError, Problem
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .model import Model
+    from .model import Model, Thresholds
     from .typing import HistoryLike, ModelLike
 
 __all__ = [
@@ -255,6 +255,62 @@ def score_history(
     return out
 
 
+class _Row(NamedTuple):
+    """One node's row of the score table, before status and rule are added."""
+
+    id: str
+    kind: str
+    name: str
+    perspective: str | None
+    parent: str | None
+    value: float
+    baseline: float | None
+    target: float | None
+    score: float
+    thresholds: Thresholds
+    coverage: float
+
+
+def _rows(
+    model: Model,
+    m_values: np.ndarray,
+    k_values: np.ndarray,
+    m_scores: np.ndarray,
+    k_scores: np.ndarray,
+    rolled: dict[str, Any],
+    at: Any,
+) -> list[_Row]:
+    """Every node's row, in score()'s order: perspectives top first, objectives, measures, OKRs, KRs."""
+    th, nan = model.thresholds, np.nan
+    rows = [
+        _Row(p.id, "perspective", p.name, p.id, None, nan, nan, nan,
+             rolled["perspective"][i], th, rolled["perspective_coverage"][i])
+        for i, p in reversed(list(enumerate(model.perspectives)))
+    ]  # fmt: skip
+    rows += [
+        _Row(o.id, "objective", o.name, o.perspective, o.perspective, nan, nan, nan,
+             rolled["objective"][i], th, rolled["objective_coverage"][i])
+        for i, o in enumerate(model.objectives)
+    ]  # fmt: skip
+    for i, m in enumerate(model.measures):
+        lo, hi = m.band if m.band else (m.baseline, m.target_at(at))
+        rows.append(
+            _Row(m.id, "measure", m.name, model.get(m.objective).perspective, m.objective,
+                 m_values[i], lo, hi, m_scores[i], model.status_thresholds(m.id), nan)
+        )  # fmt: skip
+    rows += [
+        _Row(okr.id, "okr", okr.objective, model.perspective_of(okr.id), okr.aligns_to,
+             nan, nan, nan, rolled["okr"][i], th, rolled["okr_coverage"][i])
+        for i, okr in enumerate(model.okrs)
+    ]  # fmt: skip
+    rows += [
+        _Row(kr.id, "key_result", kr.name, model.perspective_of(kr.id), kr.okr,
+             k_values[i], kr.start, kr.target, k_scores[i], th, nan)
+        for i, kr in enumerate(model.key_results)
+    ]  # fmt: skip
+    return rows
+
+
 def _frame(
     model: Model,
     compiled: Compiled,
@@ -267,113 +323,34 @@ def _frame(
     *,
     at: Any = None,
 ) -> pd.DataFrame:
-    th = model.thresholds
-    rows: list[tuple[Any, ...]] = []
-    nan = np.nan
-    for i, p in reversed(list(enumerate(model.perspectives))):
-        rows.append(
-            (
-                p.id,
-                "perspective",
-                p.name,
-                p.id,
-                None,
-                nan,
-                nan,
-                nan,
-                rolled["perspective"][i],
-                th,
-                rolled["perspective_coverage"][i],
-            )
-        )
-    for i, o in enumerate(model.objectives):
-        rows.append(
-            (
-                o.id,
-                "objective",
-                o.name,
-                o.perspective,
-                o.perspective,
-                nan,
-                nan,
-                nan,
-                rolled["objective"][i],
-                th,
-                rolled["objective_coverage"][i],
-            )
-        )
-    for i, m in enumerate(model.measures):
-        lo, hi = m.band if m.band else (m.baseline, m.target_at(at))
-        rows.append(
-            (
-                m.id,
-                "measure",
-                m.name,
-                model.get(m.objective).perspective,
-                m.objective,
-                m_values[i],
-                lo,
-                hi,
-                m_scores[i],
-                model.status_thresholds(m.id),
-                nan,
-            )
-        )
-    for i, okr in enumerate(model.okrs):
-        rows.append(
-            (
-                okr.id,
-                "okr",
-                okr.objective,
-                model.perspective_of(okr.id),
-                okr.aligns_to,
-                nan,
-                nan,
-                nan,
-                rolled["okr"][i],
-                th,
-                rolled["okr_coverage"][i],
-            )
-        )
-    for i, kr in enumerate(model.key_results):
-        rows.append(
-            (
-                kr.id,
-                "key_result",
-                kr.name,
-                model.perspective_of(kr.id),
-                kr.okr,
-                k_values[i],
-                kr.start,
-                kr.target,
-                k_scores[i],
-                th,
-                nan,
-            )
-        )
-    scores = np.array([r[8] for r in rows], dtype=float)
-    green = np.array([r[9].green for r in rows])
-    amber = np.array([r[9].amber for r in rows])
+    rows = _rows(model, m_values, k_values, m_scores, k_scores, rolled, at)
+
+    def floats(values: Any) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+    scores = floats(r.score for r in rows)
+    green = np.array([r.thresholds.green for r in rows])
+    amber = np.array([r.thresholds.amber for r in rows])
     status = status_of(scores, green, amber)
-    rules = _status_rules(model, [r[0] for r in rows], scores, status, green, amber, rolled)
-    frame = pd.DataFrame(
+    ids = [r.id for r in rows]
+    rules = _status_rules(model, ids, scores, status, green, amber, rolled)
+    return pd.DataFrame(
         {
-            "id": [r[0] for r in rows],
-            "kind": [r[1] for r in rows],
-            "name": [r[2] for r in rows],
-            "perspective": [r[3] for r in rows],
-            "parent": [r[4] for r in rows],
-            "value": np.array([r[5] for r in rows], dtype=float),
-            "baseline": np.array([np.nan if r[6] is None else r[6] for r in rows], dtype=float),
-            "target": np.array([np.nan if r[7] is None else r[7] for r in rows], dtype=float),
+            "id": ids,
+            "kind": [r.kind for r in rows],
+            "name": [r.name for r in rows],
+            "perspective": [r.perspective for r in rows],
+            "parent": [r.parent for r in rows],
+            "value": floats(r.value for r in rows),
+            "baseline": floats(r.baseline for r in rows),
+            "target": floats(r.target for r in rows),
             "score": scores,
             "status": status,
             "status_rule": rules,
-            "coverage": np.array([r[10] for r in rows], dtype=float),
+            "coverage": floats(r.coverage for r in rows),
         },
         columns=SCORE_COLUMNS,
     )
-    return frame
 
 
 def _status_rules(
