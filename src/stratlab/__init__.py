@@ -37,6 +37,7 @@ _LAZY: dict[str, str] = {
     "check_links": "stratlab.stats",
     "suggest_links": "stratlab.stats",
     "calibrate": "stratlab.stats",
+    "spc": "stratlab.stats",
     "plots": "stratlab.plots",
     "whatif_explorer": "stratlab.widgets",
     "correlation_explorer": "stratlab.widgets",
@@ -115,6 +116,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .stats import granger as granger
     from .stats import objective_evidence as objective_evidence
     from .stats import partial_correlate as partial_correlate
+    from .stats import spc as spc
     from .stats import suggest_links as suggest_links
     from .widgets import correlation_explorer as correlation_explorer
     from .widgets import simulation_explorer as simulation_explorer

@@ -12,7 +12,7 @@ of user text (names, units, rationales) is HTML-escaped before it reaches a
 plotly label or hover text, which plotly renders as HTML.
 
 One module per family of figures: :mod:`.map` (strategy map), :mod:`.scorecard`,
-:mod:`.history`, :mod:`.correlation`, :mod:`.simulation`, :mod:`.scenarios`
+:mod:`.history`, :mod:`.spc` (XmR charts), :mod:`.correlation`, :mod:`.simulation`, :mod:`.scenarios`
 (what-if) and :mod:`.review` (review summaries); :mod:`._common` holds the
 palette and helpers they share.
 """
@@ -33,6 +33,7 @@ from .review import (
 from .scenarios import whatif_chart, whatif_scenarios
 from .scorecard import okr_progress, scorecard
 from .simulation import attainment_distribution, fan_chart, tornado, variance_attribution
+from .spc import spc_chart
 
 __all__ = [
     "STATUS_SYMBOLS",
@@ -51,6 +52,7 @@ __all__ = [
     "okr_progress",
     "outlook_fan",
     "scorecard",
+    "spc_chart",
     "status_counts",
     "strategy_map",
     "tornado",
