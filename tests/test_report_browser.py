@@ -52,13 +52,18 @@ def page(browser: Browser, review_path: Path) -> Page:
 def test_every_chart_renders_offline_without_errors(page: Page, review_path: Path) -> None:
     from plotly.offline import get_plotlyjs
 
+    from stratlab.report._plotlyjs import cartesian_bundle
+
     assert page.count_plot_divs() >= 4
     assert page.count_plots() == page.count_plot_divs()
     assert page.errors == []
     assert page.requests == []  # nothing fetched from the network
     assert page.evaluate("document.querySelectorAll('.jp-CodeCell .jp-InputArea').length") == 0
     html = review_path.read_text(encoding="utf-8")
-    assert html.count(get_plotlyjs()[:2000]) == 1  # plotly.js embedded exactly once
+    # the cartesian partial bundle embedded exactly once, the full plotly.js not at all
+    assert html.count(cartesian_bundle()[:2000]) == 1
+    assert get_plotlyjs()[:2000] not in html
+    assert page.evaluate("typeof Plotly.register") == "function"
     assert "hl-ipython3" not in html  # no code
 
 

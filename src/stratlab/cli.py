@@ -602,6 +602,11 @@ def _setup_review(p: argparse.ArgumentParser) -> None:
         "--keep-notebook", action="store_true", help="keep the executed notebook beside the HTML"
     )
     p.add_argument("--show-code", action="store_true", help="show code cells in the HTML")
+    p.add_argument(
+        "--full-plotly",
+        action="store_true",
+        help="embed the full plotly.js (~4.8 MB) instead of the cartesian partial bundle (~1.5 MB)",
+    )
 
 
 @command(
@@ -622,6 +627,7 @@ def _review(args: argparse.Namespace) -> int:
         parameters=parse_parameters(args.parameters),
         keep_notebook=args.keep_notebook,
         show_code=args.show_code,
+        full_plotly=args.full_plotly,
     )
     print(f"wrote {out}")
     return 0

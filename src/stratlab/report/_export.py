@@ -8,6 +8,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from stratlab.report._plotlyjs import PlotlyBundle, cartesian_bundle, choose_bundle, trace_types
+
 __all__ = ["normalise_notebook", "notebook_to_html"]
 
 # plotly's notebook renderer names each figure's <div> with a random uuid4.
@@ -22,7 +24,9 @@ _VOLATILE_CELL_KEYS = ("execution", "papermill", "collapsed", "scrolled")
 _VOLATILE_NB_KEYS = ("start_time", "end_time", "duration", "exception", "input_path", "output_path")
 
 
-def normalise_notebook(nb: Any, *, stable_ids: Collection[str] = ()) -> Any:
+def normalise_notebook(
+    nb: Any, *, stable_ids: Collection[str] = (), plotly_js: PlotlyBundle = "cartesian"
+) -> Any:
     """Make an executed notebook deterministic and self-contained, in place.
 
     - drops execution timestamps (papermill and nbclient cell metadata,
@@ -35,9 +39,18 @@ def normalise_notebook(nb: Any, *, stable_ids: Collection[str] = ()) -> Any:
 
     - gives cells a fixed id where theirs is not one of ``stable_ids`` (the
       template's): papermill names the injected-parameters cell at random.
+    - with ``plotly_js='cartesian'`` (the default), swaps the embedded full
+      plotly.js for the vendored cartesian partial bundle of the same version
+      (about a third of the size), unless a figure draws a trace type that
+      bundle lacks; ``'full'`` keeps plotly.py's full bundle.
 
     Returns the notebook for chaining.
     """
+    swap: tuple[str, str] | None = None
+    if choose_bundle(plotly_js, trace_types(nb)) == "cartesian":
+        from plotly.offline import get_plotlyjs
+
+        swap = (get_plotlyjs(), cartesian_bundle())
     meta = nb.get("metadata", {})
     papermill = meta.get("papermill")
     if isinstance(papermill, dict):
@@ -69,6 +82,8 @@ def normalise_notebook(nb: Any, *, stable_ids: Collection[str] = ()) -> Any:
             if "plotly-graph-div" in html:
                 html = _UUID.sub(rename, html)
             html = _REMOTE_SCRIPT.sub("", html)
+            if swap is not None and swap[0] in html:
+                html = html.replace(swap[0], swap[1])
             data["text/html"] = html
     return nb
 

@@ -99,11 +99,12 @@ def run_review(
     keep_notebook: bool = False,
     show_code: bool = False,
     progress: bool = True,
+    full_plotly: bool = False,
 ) -> Path:
     """Run a review template with papermill and write it as one HTML file.
 
-    The page is self-contained (plotly.js embedded once, nothing loaded from
-    the network), hides code unless ``show_code``, is the same bytes for the
+    The page is self-contained (plotly.js embedded once — the cartesian
+    partial bundle unless ``full_plotly`` — nothing loaded from the network), hides code unless ``show_code``, is the same bytes for the
     same inputs and seed, and is written atomically: on any failure an
     existing ``output`` is left untouched and nothing half-written remains.
 
@@ -134,6 +135,10 @@ def run_review(
         Show the code cells in the page.
     progress : bool
         Show a progress bar while the cells run.
+    full_plotly : bool
+        Embed plotly.py's full plotly.js (~4.8 MB) instead of the cartesian
+        partial bundle (~1.5 MB, every trace type the shipped templates draw;
+        a page drawing another trace type gets the full bundle anyway).
 
     Returns
     -------
@@ -192,7 +197,9 @@ def run_review(
         ran = _execute(
             source, executed, params, folder, tpl=tpl, failed_path=failed_path, progress=progress
         )
-        nb = normalise_notebook(ran, stable_ids=tpl.cell_ids)
+        nb = normalise_notebook(
+            ran, stable_ids=tpl.cell_ids, plotly_js="full" if full_plotly else "cartesian"
+        )
         html = notebook_to_html(
             nb, title=_page_title(params, tpl, loaded), show_code=show_code, workdir=folder
         )

@@ -1,0 +1,82 @@
+"""Which plotly.js a review embeds: the vendored cartesian partial bundle, or the full one.
+
+plotly.py's notebook renderer embeds its full plotly.js (~4.8 MB) once per
+notebook.  A review only draws cartesian traces, so the exported page swaps
+that text for the vendored ``plotly.js-cartesian-dist-min`` bundle of the
+same version (~1.5 MB; ``vendor/README.md`` says where it comes from).  A
+notebook that draws a trace type the partial bundle lacks keeps the full one.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from importlib import resources
+from typing import Any, Literal
+
+__all__ = [
+    "CARTESIAN_TRACES",
+    "PlotlyBundle",
+    "bundle_version",
+    "cartesian_bundle",
+    "choose_bundle",
+    "trace_types",
+]
+
+PlotlyBundle = Literal["cartesian", "full"]
+
+#: Trace types in ``plotly.js-cartesian-dist-min`` (its README lists them).
+CARTESIAN_TRACES = frozenset(
+    {
+        "bar",
+        "box",
+        "contour",
+        "heatmap",
+        "histogram",
+        "histogram2d",
+        "histogram2dcontour",
+        "image",
+        "pie",
+        "scatter",
+        "scatterternary",
+        "violin",
+    }
+)
+
+_VENDOR_FILE = "plotly-cartesian.min.js"
+_VERSION = re.compile(r"plotly\.js(?: \([^)]*\))? v(\d+\.\d+\.\d+\S*)")
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+@functools.cache
+def cartesian_bundle() -> str:
+    """The vendored cartesian partial bundle (minified JavaScript)."""
+    folder = resources.files("stratlab.report").joinpath("vendor")
+    return folder.joinpath(_VENDOR_FILE).read_text(encoding="utf-8")
+
+
+def bundle_version(script: str) -> str | None:
+    """The version in a plotly.js bundle's banner (``'4.1.1'``), or None."""
+    match = _VERSION.search(script[:400])
+    return match.group(1) if match else None
+
+
+def trace_types(nb: Any) -> set[str]:
+    """Trace types of every plotly figure output of a notebook (default ``scatter``)."""
+    found: set[str] = set()
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            fig = (output.get("data") or {}).get(PLOTLY_MIME)
+            if not isinstance(fig, dict):
+                continue
+            for trace in fig.get("data") or []:
+                found.add(str(trace.get("type") or "scatter"))
+    return found
+
+
+def choose_bundle(wanted: PlotlyBundle, types: Iterable[str]) -> PlotlyBundle:
+    """``'cartesian'`` when asked for and every trace type is in it, else ``'full'``."""
+    if wanted == "full":
+        return "full"
+    return "cartesian" if set(types) <= CARTESIAN_TRACES else "full"

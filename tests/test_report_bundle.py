@@ -1,0 +1,118 @@
+"""The vendored plotly.js partial bundle: same version as plotly.py's, swapped in by the export."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Any
+
+import nbformat
+import pytest
+
+from stratlab.report._export import normalise_notebook
+from stratlab.report._plotlyjs import (
+    CARTESIAN_TRACES,
+    PLOTLY_MIME,
+    bundle_version,
+    cartesian_bundle,
+    choose_bundle,
+    trace_types,
+)
+
+
+def test_vendored_bundle_matches_plotly_py_version_and_has_its_licence() -> None:
+    from plotly.offline import get_plotlyjs, get_plotlyjs_version
+
+    vendored = cartesian_bundle()
+    assert vendored.startswith("/**\n* plotly.js (cartesian - minified) v")
+    assert bundle_version(vendored) == get_plotlyjs_version()
+    assert bundle_version(get_plotlyjs()) == get_plotlyjs_version()
+    assert "window.Plotly = Plotly;" in vendored
+    assert "</script" not in vendored.lower()  # safe to inline in a <script> element
+    assert len(vendored) < len(get_plotlyjs()) / 3
+    vendor = resources.files("stratlab.report").joinpath("vendor")
+    assert "MIT License" in vendor.joinpath("LICENSE").read_text(encoding="utf-8")
+    assert "Plotly" in vendor.joinpath("LICENSE").read_text(encoding="utf-8")
+
+
+def test_the_bundle_registers_the_trace_types_it_claims() -> None:
+    text = cartesian_bundle()
+    for name in CARTESIAN_TRACES:
+        # each trace module registers itself with moduleType "trace" and its name
+        assert f'moduleType:"trace",name:"{name}"' in text, name
+    assert 'moduleType:"trace",name:"sankey"' not in text
+    assert 'moduleType:"trace",name:"scattergl"' not in text
+
+
+def test_every_trace_type_of_the_plots_is_in_the_bundle() -> None:
+    """Every trace type the plots module builds (scanned from its source)."""
+    plots = resources.files("stratlab").joinpath("plots")
+    source = "\n".join(
+        f.read_text(encoding="utf-8") for f in plots.iterdir() if f.name.endswith(".py")
+    )
+    constructors = {m.lower() for m in re.findall(r"\bgo\.([A-Z][A-Za-z]+)\(", source)}
+    constructors.discard("figure")
+    literal = set(re.findall(r'"type": "([a-z0-9]+)",\s*\n\s*"x"', source))
+    used = constructors | literal
+    assert used >= {"scatter", "bar", "heatmap"}
+    assert used <= CARTESIAN_TRACES, used - CARTESIAN_TRACES
+
+
+def _notebook(types: list[str]) -> Any:
+    from plotly.offline import get_plotlyjs
+
+    init = nbformat.v4.new_output(
+        "display_data", data={"text/html": f"<script>x</script>\n<script>{get_plotlyjs()}</script>"}
+    )
+    figure = nbformat.v4.new_output(
+        "display_data",
+        data={
+            PLOTLY_MIME: {"data": [{"type": t} for t in types], "layout": {}},
+            "text/html": '<div class="plotly-graph-div"></div>',
+        },
+    )
+    cell = nbformat.v4.new_code_cell("fig", outputs=[init, figure])
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def _html(nb: Any) -> str:
+    return str(nb.cells[0].outputs[0].data["text/html"])
+
+
+def test_export_swaps_in_the_partial_bundle() -> None:
+    from plotly.offline import get_plotlyjs
+
+    nb = normalise_notebook(_notebook(["scatter", "bar"]))
+    html = _html(nb)
+    assert cartesian_bundle() in html
+    assert get_plotlyjs()[:5000] not in html
+    assert html.startswith("<script>x</script>")
+
+
+def test_full_plotly_and_other_trace_types_keep_the_full_bundle() -> None:
+    from plotly.offline import get_plotlyjs
+
+    full = normalise_notebook(_notebook(["scatter"]), plotly_js="full")
+    assert get_plotlyjs() in _html(full)
+    sankey = normalise_notebook(_notebook(["scatter", "sankey"]))
+    assert get_plotlyjs() in _html(sankey)
+    assert cartesian_bundle()[:5000] not in _html(sankey)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "types", "chosen"),
+    [
+        ("cartesian", {"scatter", "heatmap"}, "cartesian"),
+        ("cartesian", set(), "cartesian"),
+        ("cartesian", {"scatter", "scattergl"}, "full"),
+        ("full", {"scatter"}, "full"),
+    ],
+)
+def test_choose_bundle(wanted: Any, types: set[str], chosen: str) -> None:
+    assert choose_bundle(wanted, types) == chosen
+
+
+def test_trace_types_default_to_scatter() -> None:
+    nb = {"cells": [{"outputs": [{"data": {PLOTLY_MIME: {"data": [{}, {"type": "bar"}]}}}]}]}
+    assert trace_types(json.loads(json.dumps(nb))) == {"scatter", "bar"}
