@@ -109,11 +109,11 @@ def test_bad_files(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-de
         load_comments(tmp_path / "nope.csv", model)
     bad = tmp_path / "c.txt"
     bad.write_text("x", encoding="utf-8")
-    with pytest.raises(InputError, match="unsupported comments format '.txt'"):
+    with pytest.raises(InputError, match=r"unsupported comments format '\.txt'"):
         load_comments(bad, model)
     cols = tmp_path / "c.csv"
     cols.write_text("id,period,coment\nnps,2024Q4,x\n", encoding="utf-8")
-    with pytest.raises(InputError, match="unknown column 'coment'.*did you mean 'comment'"):
+    with pytest.raises(InputError, match=r"unknown column 'coment'.*did you mean 'comment'"):
         load_comments(cols, model)
     nolist = tmp_path / "c.yaml"
     nolist.write_text("id: nps\n", encoding="utf-8")

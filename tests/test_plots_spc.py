@@ -68,10 +68,9 @@ def test_improvement_and_benchmark_line() -> None:
     for m in raw["measures"]:
         if m["id"] == "m_c":
             m["benchmark"] = {"value": 85, "label": "national <b>standard</b>"}
-    try:
-        model = load_model(raw)
-    except Exception:  # the model schema has no benchmark key yet (issue 9)
-        pytest.skip("this model schema has no measure key 'benchmark'")
+        if m["id"] == "m_b":
+            m["targets"] = {"2023Q1": 12}
+    model = load_model(raw)
     history = _history()
     history.loc[history.index[-1], "m_c"] = 95.0
     fig = plots.spc_chart(history, model, ["m_c"])
@@ -80,6 +79,10 @@ def test_improvement_and_benchmark_line() -> None:
     (bench,) = c["benchmark"]
     assert list(bench.y) == [85.0, 85.0]
     assert "&lt;b&gt;" in bench.hovertemplate
+    # phased targets: the target in force, period by period (10 until 2022Q4, then 12)
+    fig = plots.spc_chart(history, model, ["m_b"])
+    (target,) = _roles(fig, "m_b")["target"]
+    assert list(target.y) == [10.0] * 8 + [12.0] * 4
 
 
 def test_benchmark_of_reads_mappings_and_objects() -> None:

@@ -603,6 +603,12 @@ def _setup_review(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--show-code", action="store_true", help="show code cells in the HTML")
     p.add_argument(
+        "--comments",
+        metavar="FILE",
+        help="commentary and actions for the review (CSV, Excel or YAML with columns "
+        "id, period, comment and optionally action, owner, due)",
+    )
+    p.add_argument(
         "--full-plotly",
         action="store_true",
         help="embed the full plotly.js (~4.8 MB) instead of the cartesian partial bundle (~1.5 MB)",
@@ -628,6 +634,7 @@ def _review(args: argparse.Namespace) -> int:
         keep_notebook=args.keep_notebook,
         show_code=args.show_code,
         full_plotly=args.full_plotly,
+        comments=args.comments,
     )
     print(f"wrote {out}")
     return 0

@@ -31,7 +31,9 @@ _REQUIRED = ("id", "period")
 _FIX_FORMAT = "columns: id, period, comment, and optionally action, owner, due"
 
 
-def _read_rows(source: Any, sheet: str | int | None) -> tuple[str | None, list[tuple[dict[str, Any], dict[str, Any]]]]:
+def _read_rows(
+    source: Any, sheet: str | int | None
+) -> tuple[str | None, list[tuple[dict[str, Any], dict[str, Any]]]]:
     """(file name, [(record, location)]) from a path or a DataFrame."""
     import pandas as pd
 
@@ -52,7 +54,12 @@ def _read_rows(source: Any, sheet: str | int | None) -> tuple[str | None, list[t
     if suffix == ".csv":
         try:
             frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, sep=None, engine="python", encoding="utf-8-sig"
+                path,
+                dtype=str,
+                keep_default_na=False,
+                sep=None,
+                engine="python",
+                encoding="utf-8-sig",
             )
         except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
             raise InputError(
@@ -70,10 +77,10 @@ def _read_rows(source: Any, sheet: str | int | None) -> tuple[str | None, list[t
             ) from exc
         frame.columns = [str(c).strip().lower() for c in frame.columns]
         name = sheet if isinstance(sheet, str) else None
-        rows = [
+        located: list[tuple[dict[str, Any], dict[str, Any]]] = [
             (r, {"row": i + 2, "sheet": name}) for i, r in enumerate(frame.to_dict("records"))
         ]
-        return file, rows
+        return file, located
     if suffix in (".yaml", ".yml"):
         import yaml
 
@@ -108,7 +115,7 @@ def _read_rows(source: Any, sheet: str | int | None) -> tuple[str | None, list[t
         rows = []
         for i, item in enumerate(data):
             line = nodes[i].start_mark.line + 1 if i < len(nodes) else None
-            where = {"line": line, "path": f"[{i}]"}
+            where: dict[str, Any] = {"line": line, "path": f"[{i}]"}
             if not isinstance(item, dict):
                 raise InputError(
                     Problem(
@@ -130,7 +137,9 @@ def _read_rows(source: Any, sheet: str | int | None) -> tuple[str | None, list[t
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+    return (
+        value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+    )
 
 
 def _text(value: Any) -> str:
@@ -180,10 +189,10 @@ def load_comments(
     """
     import pandas as pd
 
-    from .io import _parse_one
     from .model import load_model
+    from .periods import as_freq, parse_period
 
-    strategy = None if model is None else load_model(model)
+    strategy = None if model is None else load_model(model)  # type: ignore[arg-type]
     file, rows = _read_rows(source, sheet)
     problems: list[Problem] = []
     known = set(COMMENT_COLUMNS)
@@ -208,17 +217,17 @@ def load_comments(
         raise InputError(problems, file=file)
     ids: list[str] = []
     if strategy is not None:
-        ids = [
-            n.id
-            for n in (
-                *strategy.perspectives,
-                *strategy.objectives,
-                *strategy.measures,
-                *strategy.okrs,
-                *strategy.key_results,
-            )
-        ]
-    unit = "Q" if strategy is None or strategy.period == "quarter" else "M"
+        nodes: tuple[Any, ...] = (
+            *strategy.perspectives,
+            *strategy.objectives,
+            *strategy.measures,
+            *strategy.okrs,
+            *strategy.key_results,
+        )
+        ids = [n.id for n in nodes]
+    unit = (
+        None if strategy is None else {"quarter": "Q", "month": "M", "year": "Y"}[strategy.period]
+    )
     out: list[dict[str, Any]] = []
     for record, where in rows:
         if all(_blank(v) for v in record.values()):
@@ -246,17 +255,17 @@ def load_comments(
         if _blank(raw_period):
             add("missing period", "give the review period, e.g. 2025Q3", "period")
         else:
-            if isinstance(raw_period, pd.Timestamp):
-                raw_period = raw_period.date().isoformat()
-            period = _parse_one(str(raw_period).strip(), unit)
+            period = parse_period(raw_period.strip() if isinstance(raw_period, str) else raw_period)
             if period is None:
                 add(
                     f"period {raw_period!r} is not a period",
                     "write periods as 2025Q3, 2025-07 or a date such as 2025-07-31",
                     "period",
                 )
-            elif strategy is not None:
-                period = period.asfreq(unit) if period.freqstr[0] != unit else period
+            else:
+                period = as_freq(
+                    period, unit or ("M" if period.freqstr[0] == "D" else period.freqstr)
+                )
         comment, action, owner = (_text(record.get(k)) for k in ("comment", "action", "owner"))
         due = pd.NaT
         raw_due = record.get("due")
@@ -269,7 +278,11 @@ def load_comments(
                 add(f"due date {raw_due!r} is not a date", "write dates as 2025-10-31", "due")
                 due = pd.NaT
         if not comment and not action:
-            add("the row has neither a comment nor an action", "write a comment or an action", "comment")
+            add(
+                "the row has neither a comment nor an action",
+                "write a comment or an action",
+                "comment",
+            )
         if not action and (owner or not _blank(raw_due)):
             add(
                 "an owner or due date without an action",
@@ -334,7 +347,9 @@ def open_actions(
 
     if comments is None or not len(comments):
         return pd.DataFrame(columns=ACTION_COLUMNS)
-    review = pd.Period(str(period), freq=comments["period"].iloc[0].freq) if period is not None else None
+    review = (
+        pd.Period(str(period), freq=comments["period"].iloc[0].freq) if period is not None else None
+    )
     rows = comments[comments["action"] != ""]
     if review is not None:
         rows = rows[[p <= review for p in rows["period"]]]

@@ -22,6 +22,11 @@ SIGNAL_COLORS: dict[str, str] = {
     "concern": "#E69F00",
     "signal": "#CC79A7",
 }
+_SIGNAL_NAMES = {
+    "improvement": "signal: improvement",
+    "concern": "signal: concern",
+    "signal": "signal (no direction)",
+}
 _COMMON = "#8C8C8C"
 _TARGET = "#009E73"
 _BENCHMARK = "#56B4E9"
@@ -253,7 +258,7 @@ def spc_chart(
                         "y": chosen["value"].to_numpy(dtype=float),
                         "mode": "markers",
                         "marker": {"color": SIGNAL_COLORS[kind], "size": 9},
-                        "name": f"signal: {kind}",
+                        "name": _SIGNAL_NAMES[kind],
                         "legendgroup": f"signal-{kind}",
                         "showlegend": legend(f"signal-{kind}"),
                         "text": [esc(r) for r in chosen["rule"]],
@@ -310,22 +315,15 @@ def _target_line(
     item: Any, kind: str, index: pd.PeriodIndex
 ) -> tuple[list[Any], list[float]] | None:
     """The target in force over the periods: a flat line, or steps for phased ``targets``."""
-    import pandas as pd
-
     if kind == "measure" and getattr(item, "direction", None) == "band":
         return None
-    flat = getattr(item, "target", None)
-    phased = getattr(item, "targets", None)
     if not len(index):
         return None
     x_all = list(index.to_timestamp())
-    if isinstance(phased, Mapping) and phased:
-        steps = sorted((pd.Period(str(k), freq=index.freq), float(v)) for k, v in phased.items())
-        ys = []
-        for p in index:
-            earlier = [v for q, v in steps if q <= p]
-            ys.append(earlier[-1] if earlier else (float(flat) if flat is not None else math.nan))
-        return x_all, ys
+    if getattr(item, "targets", ()) and hasattr(item, "target_at"):
+        ys = [item.target_at(p) for p in index]
+        return x_all, [math.nan if v is None else float(v) for v in ys]
+    flat = getattr(item, "target", None)
     if flat is None:
         return None
     return [x_all[0], x_all[-1]], [float(flat), float(flat)]

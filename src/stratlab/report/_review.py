@@ -81,6 +81,22 @@ def _stage_history(
     return str(target)
 
 
+def _stage_comments(
+    comments: str | os.PathLike[str] | pd.DataFrame, model: Model, folder: Path
+) -> str:
+    """Check the comments here (located errors before a kernel starts); return a path."""
+    from stratlab.comments import load_comments
+
+    if _is_path(comments):
+        path = Path(comments).expanduser().resolve()  # type: ignore[arg-type]
+        load_comments(path, model)
+        return str(path)
+    frame = load_comments(comments, model)
+    target = folder / "comments.csv"
+    frame.assign(period=frame["period"].astype(str)).to_csv(target, index=False)
+    return str(target)
+
+
 def _page_title(params: Mapping[str, Any], template: Template, model: Model) -> str:
     for value in (params.get("title"), template.parameters.get("title")):
         if isinstance(value, str) and value.strip():
@@ -100,6 +116,7 @@ def run_review(
     show_code: bool = False,
     progress: bool = True,
     full_plotly: bool = False,
+    comments: str | os.PathLike[str] | pd.DataFrame | None = None,
 ) -> Path:
     """Run a review template with papermill and write it as one HTML file.
 
@@ -135,6 +152,12 @@ def run_review(
         Show the code cells in the page.
     progress : bool
         Show a progress bar while the cells run.
+    comments : path or DataFrame, optional
+        Commentary and actions (``id, period, comment[, action, owner, due]``;
+        CSV, Excel or YAML, see :func:`stratlab.comments.load_comments`),
+        checked against the model before the notebook runs and passed as the
+        template's ``comments`` parameter (which may also be given in
+        ``parameters``).
     full_plotly : bool
         Embed plotly.py's full plotly.js (~4.8 MB) instead of the cartesian
         partial bundle (~1.5 MB, every trace type the shipped templates draw;
@@ -184,11 +207,31 @@ def run_review(
                 file=tpl.source,
             )
         )
+    if comments is None:
+        comments = params.pop("comments", None)
+    elif "comments" in params:
+        raise InputError(
+            Problem(
+                "comments given twice (as an argument and as a template parameter)",
+                fix="give the comments file once (--comments FILE)",
+            )
+        )
+    if comments is not None and "comments" not in tpl.parameters:
+        raise InputError(
+            Problem(
+                f"the template {tpl.name!r} takes no comments",
+                fix="use the quarterly_review template, or add `comments = None` to the "
+                "template's parameters cell",
+                file=tpl.source,
+            )
+        )
     failed_path = output.with_name(f"{output.stem}.failed.ipynb")
     with tempfile.TemporaryDirectory(prefix="stratlab-review-") as scratch:
         folder = Path(scratch)
         params["model"], loaded = _stage_model(model, folder)
         params["history"] = _stage_history(history, loaded, folder)
+        if comments is not None:
+            params["comments"] = _stage_comments(comments, loaded, folder)
         if period is not None:
             params["period"] = str(period)
         source = folder / f"{tpl.name}.ipynb"
