@@ -268,6 +268,32 @@ def test_review_bad_input_exits_2_before_any_kernel(example, tmp_path: Path, cap
     assert code == 2 and "quarterly_review" in err
     code, _, err = run(["review", str(tmp_path / "none.yaml"), history, "-o", str(out)], capsys)
     assert code == 2 and "the file does not exist" in err
+    # a bad comments file is a located error, before any kernel starts
+    bad = tmp_path / "comments.csv"
+    bad.write_text("id;period;comment\nnsp;2025-12;typo\nnps;2025-13;bad month\n", encoding="utf-8")
+    code, _, err = run(["review", model, history, "-o", str(out), "--comments", str(bad)], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "comments.csv" in err and "line 2" in err and "did you mean 'nps'" in err
+    assert "line 3" in err and "'2025-13' is not a period" in err
+    code, _, err = run(
+        ["review", model, history, "-o", str(out), "--comments", str(tmp_path / "no.csv")], capsys
+    )
+    assert code == 2 and "the comments file does not exist" in err
+    code, _, err = run(
+        [
+            "review",
+            model,
+            history,
+            "-o",
+            str(out),
+            "--template",
+            "link_check",
+            "--comments",
+            str(bad),
+        ],
+        capsys,
+    )
+    assert code == 2 and "takes no comments" in err
     assert not out.exists()
 
 

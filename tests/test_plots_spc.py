@@ -107,3 +107,18 @@ def test_bad_ids() -> None:
         plots.spc_chart(_history(), model, ["a"])
     with pytest.raises(InputError, match="no column 'm_a'"):
         plots.spc_chart(_history(), model, ["m_a"])
+
+
+@pytest.mark.parametrize("columns", [1, 2, 3, 4])
+def test_grid_domains_stay_in_the_unit_interval(columns: int) -> None:
+    """Float error once gave a domain of -5.6e-17, which plotly refuses."""
+    import plotly.graph_objects as go
+
+    from stratlab.plots.spc import _grid
+
+    for n in range(1, 30):
+        layout = _grid(n, columns, [f"t{k}" for k in range(n)])
+        go.Layout(layout)  # plotly validates every domain
+        for key, axis in layout.items():
+            if key != "annotations":
+                assert 0 <= axis["domain"][0] < axis["domain"][1] <= 1

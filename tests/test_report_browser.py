@@ -26,21 +26,52 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
+# Three years of quarters before the fixture's 2024: steady, so that 2024Q4's drop in
+# wait time (lower is better) lies outside its natural process limits (an XmR signal).
+EARLIER = """\
+2021Q1,21,8.6,1.2,3
+2021Q2,23,8.9,0.8,4
+2021Q3,22,8.5,1.5,3
+2021Q4,24,8.8,1.1,4
+2022Q1,21,8.6,0.9,3
+2022Q2,23,8.9,1.4,4
+2022Q3,22,8.5,1.0,3
+2022Q4,24,8.8,1.2,4
+2023Q1,21,8.6,0.8,3
+2023Q2,23,8.9,1.3,4
+2023Q3,22,8.5,1.1,3
+2023Q4,24,8.8,1.0,4
+"""
+COMMENT = "Wait time <b>halved</b> & NPS up"
+COMMENTS_CSV = f"""\
+id;period;comment;action;owner;due
+wait_min;2024Q4;"{COMMENT}";;;
+loyalty;2024Q4;On track;Survey lapsed customers;<i>CX</i> lead;2024-11-15
+growth;2024Q4;Pricing under review;Pricing review;CFO;2025-02-28
+"""
+
+
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return fx.write_inputs(tmp_path_factory.mktemp("browser"))
+    model, history = fx.write_inputs(tmp_path_factory.mktemp("browser"))
+    header, *rows = fx.HISTORY_CSV.splitlines(keepends=True)
+    history.write_text(header + EARLIER + "".join(rows), encoding="utf-8")
+    return model, history
 
 
 @pytest.fixture(scope="module")
 def review_path(inputs: tuple[Path, Path]) -> Path:
     """The shipped quarterly review of a model it has never seen (names carry script)."""
     model, history = inputs
+    comments = model.parent / "comments.csv"
+    comments.write_text(COMMENTS_CSV, encoding="utf-8")
     return run_review(
         model,
         history,
         model.parent / "review.html",
         parameters={"samples": 200, "horizon": 2},
         progress=False,
+        comments=comments,
     )
 
 
@@ -65,6 +96,36 @@ def test_every_chart_renders_offline_without_errors(page: Page, review_path: Pat
     assert get_plotlyjs()[:2000] not in html
     assert page.evaluate("typeof Plotly.register") == "function"
     assert "hl-ipython3" not in html  # no code
+
+
+def test_meeting_pack_comments_trend_arrows_and_spc_signal(page: Page) -> None:
+    text = page.evaluate("document.body.innerText")
+    assert COMMENT in text  # shown literally, not as markup
+    assert page.evaluate("document.querySelectorAll('.sl-comment b').length") == 0
+    assert "Survey lapsed customers" in text and "<i>CX</i> lead" in text
+    # open actions: the one due before the end of 2024Q4 is overdue
+    assert page.evaluate("document.querySelectorAll('.sl-actions .sl-overdue').length") == 1
+    # trend arrows, coloured by whether the change is good for the measure
+    wait = "document.querySelector('.sl-scorecard tr[data-id=\"wait_min\"] .sl-trend')"
+    assert page.evaluate(f"{wait}.textContent").startswith("▼")  # 7.1 -> 6.0
+    assert page.evaluate(f"{wait}.classList.contains('sl-better')")
+    assert page.evaluate(f"getComputedStyle({wait}).color") == "rgb(0, 158, 115)"
+    assert page.evaluate("document.querySelectorAll('.sl-trend').length") >= 8
+    # the XmR chart marks wait_min's last value as a signal, and the table names it
+    signals = page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        ".filter(g => g.layout.meta && g.layout.meta.stratlab === 'spc_chart')"
+        ".flatMap(g => g.data.filter(t => t.meta && t.meta.role === 'signal')"
+        ".map(t => [t.meta.id, t.meta.kind, String(t.x[t.x.length - 1]).slice(0, 10)]))"
+    )
+    assert ["wait_min", "improvement", "2024-10-01"] in signals  # 2024Q4
+    assert page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        ".filter(g => g.layout.meta && g.layout.meta.stratlab === 'spc_chart')"
+        ".every(g => g.querySelectorAll('.scatterlayer .trace').length === g.data.length)"
+    )
+    assert "XmR signals in 2024Q4" in text and "outside limits" in text
+    assert page.errors == []
 
 
 def _whatif_plot(page: Page) -> str:
@@ -139,6 +200,31 @@ def test_user_text_is_shown_not_run(page: Page) -> None:
         "[...document.querySelectorAll('.xtick text')].map(t => t.textContent).join('|')"
     )
     assert fx.PWNED_IMG in labels
+
+
+@pytest.mark.slow
+@pytest.mark.kernel
+@pytest.mark.browser
+def test_bundled_example_review_is_email_sized_and_renders_offline(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The issue's acceptance check: the example's review is <= 2 MiB and draws every chart."""
+    from stratlab.datasets import write_example
+
+    folder = tmp_path_factory.mktemp("example")
+    model, history = write_example(folder)
+    review = run_review(model, history, folder / "review.html", progress=False)
+    assert review.stat().st_size <= 2 * 2**20
+    page = browser.open(review)
+    assert page.count_plot_divs() >= 12
+    assert page.count_plots() == page.count_plot_divs()
+    assert page.errors == []
+    assert page.requests == []
+    kinds = page.evaluate(
+        "[...new Set([...document.querySelectorAll('.js-plotly-plot')]"
+        ".flatMap(g => g.data.map(t => t.type || 'scatter')))].sort()"
+    )
+    assert set(kinds) <= {"bar", "heatmap", "histogram", "scatter"}
 
 
 def test_batch_index_text_is_shown_not_run(browser: Browser, tmp_path: Path) -> None:

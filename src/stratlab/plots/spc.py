@@ -56,6 +56,11 @@ def signal_kind(direction: str | None, value: float, centre: float) -> str:
     return "improvement" if high == (direction == "higher") else "concern"
 
 
+def _unit(x: float) -> float:
+    """A subplot domain bound, clipped to [0, 1] (float error gives -5e-17)."""
+    return min(1.0, max(0.0, round(x, 9)))
+
+
 def _grid(n: int, cols: int, titles: Sequence[str]) -> dict[str, Any]:
     """Axes and title annotations of an ``n``-panel grid (no plotly validation per subplot)."""
     rows = math.ceil(n / cols)
@@ -70,11 +75,14 @@ def _grid(n: int, cols: int, titles: Sequence[str]) -> dict[str, Any]:
         y1 = 1 - r * (height + vgap)
         suffix = "" if k == 0 else str(k + 1)
         layout[f"xaxis{suffix}"] = {
-            "domain": [x0, x0 + width],
+            "domain": [_unit(x0), _unit(x0 + width)],
             "anchor": f"y{suffix}",
             "type": "date",
         }
-        layout[f"yaxis{suffix}"] = {"domain": [y1 - height, y1], "anchor": f"x{suffix}"}
+        layout[f"yaxis{suffix}"] = {
+            "domain": [_unit(y1 - height), _unit(y1)],
+            "anchor": f"x{suffix}",
+        }
         annotations.append(
             {
                 "text": titles[k],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -24,7 +25,16 @@ __all__ = ["BATCH_COLUMNS", "Unit", "read_manifest", "run_batch"]
 #: Columns of the table returned by :func:`run_batch`, in order.
 BATCH_COLUMNS = ["unit", "model", "history", "output", "status", "headline", "error"]
 
-_UNIT_KEYS = ("unit", "model", "history", "period", "template", "parameters")
+_UNIT_KEYS = (
+    "unit",
+    "model",
+    "history",
+    "period",
+    "template",
+    "parameters",
+    "weight",
+    "comments",
+)
 _REQUIRED = ("unit", "model")
 
 
@@ -39,6 +49,8 @@ class Unit:
     period: str | None = None
     template: str = "quarterly_review"
     parameters: dict[str, Any] = field(default_factory=dict)
+    weight: float = 1.0
+    comments: str | None = None
 
 
 def _slug(name: str) -> str:
@@ -72,6 +84,18 @@ def _read_csv(path: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
                     line=1,
                 )
             )
+        if "parameters" in header:
+            raise InputError(
+                Problem(
+                    "a CSV manifest has no 'parameters' column",
+                    fix="give each template parameter its own column (e.g. samples, seed); "
+                    "every column other than unit, model, history, period, template, weight "
+                    "and comments is a template parameter",
+                    file=str(path),
+                    line=1,
+                    column="parameters",
+                )
+            )
         rows = []
         for number, row in enumerate(reader, start=2):
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
@@ -89,7 +113,9 @@ def _read_csv(path: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
             params: dict[str, Any] = {}
             for key, value in row.items():
                 text = (value or "").strip()
-                if key in _UNIT_KEYS and key != "parameters":
+                if key == "weight":
+                    record[key] = _scalar(text) if text else None
+                elif key in _UNIT_KEYS and key != "parameters":
                     record[key] = text or None
                 elif text:
                     params[key] = _scalar(text)
@@ -213,19 +239,18 @@ def read_manifest(
             )
             continue
         bad = False
+        extra: dict[str, Any] = {}
         for key in raw:
             if key not in _UNIT_KEYS:
+                close = did_you_mean(key, _UNIT_KEYS, cutoff=0.75)
+                if not close:
+                    extra[str(key)] = raw[key]  # an extra key is a template parameter
+                    continue
                 problems.append(
                     Problem(
                         f"unknown key {key!r}",
-                        fix=" ".join(
-                            s
-                            for s in (
-                                did_you_mean(key, _UNIT_KEYS),
-                                "a unit has unit, model, history, and optional period, template, parameters",
-                            )
-                            if s
-                        ),
+                        fix=f"{close} a unit has unit, model, history, and optional period, "
+                        "template, weight, comments; other keys are template parameters",
                         path=f"{prefix}.{key}" if prefix else key,
                         **loc,
                     )
@@ -258,7 +283,7 @@ def read_manifest(
             continue
         seen[slug] = name
         files: dict[str, str | None] = {}
-        for key in ("model", "history"):
+        for key in ("model", "history", "comments"):
             value = raw.get(key)
             if value in (None, ""):
                 files[key] = None
@@ -288,6 +313,24 @@ def read_manifest(
             )
             continue
         params.update(own)
+        params.update(extra)
+        weight = raw.get("weight")
+        if weight in (None, ""):
+            weight = 1.0
+        elif (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not (math.isfinite(weight) and weight > 0)
+        ):
+            problems.append(
+                Problem(
+                    f"weight {weight!r} is not a positive number",
+                    fix="give the unit's weight in the group roll-up, e.g. 2 (default 1)",
+                    path=f"{prefix}.weight" if prefix else "weight",
+                    **loc,
+                )
+            )
+            continue
         template = str(raw.get("template") or defaults.get("template") or "quarterly_review")
         template_path = Path(template).expanduser()
         if template.endswith(".ipynb") and not template_path.is_absolute():
@@ -309,6 +352,8 @@ def read_manifest(
                 period=None if period in (None, "") else str(period),
                 template=template,
                 parameters=params,
+                weight=float(weight),
+                comments=files["comments"],
             )
         )
     if problems:
@@ -328,11 +373,22 @@ def _headline(unit: Unit) -> str:
     return "objectives: " + " · ".join(parts) if parts else ""
 
 
-def _run_unit(unit: Unit) -> dict[str, str]:
-    """Worker: one review; never raises (a failing unit must not stop the others)."""
+def _one_line(text: str) -> str:
+    """A message on one line (a batch reports one line per failed unit)."""
+    return " · ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
+def _run_unit(unit: Unit) -> dict[str, Any]:
+    """Worker: one review; never raises (a failing unit must not stop the others).
+
+    Returns ``status, headline, error`` and ``summary`` (the group page's data
+    for the unit, :func:`stratlab.report._group.unit_summary`; None if it
+    cannot be scored).
+    """
+    from stratlab.report._group import unit_summary
     from stratlab.report._review import run_review
 
-    result = {"status": "ok", "headline": "", "error": ""}
+    result: dict[str, Any] = {"status": "ok", "headline": "", "error": "", "summary": None}
     try:
         run_review(
             unit.model,
@@ -341,12 +397,19 @@ def _run_unit(unit: Unit) -> dict[str, str]:
             period=unit.period,
             template=unit.template,
             parameters=unit.parameters,
+            comments=unit.comments,
             progress=False,
         )
     except StratlabError as exc:
-        return {"status": "failed", "headline": "", "error": str(exc)}
+        result.update(status="failed", error=_one_line(str(exc)))
     except Exception as exc:  # a worker must report, not crash the batch
-        return {"status": "failed", "headline": "", "error": f"{type(exc).__name__}: {exc}"}
+        result.update(status="failed", error=_one_line(f"{type(exc).__name__}: {exc}"))
+    try:
+        result["summary"] = unit_summary(unit.model, unit.history, period=unit.period)
+    except Exception:
+        result["summary"] = None
+    if result["status"] != "ok":
+        return result
     try:
         result["headline"] = _headline(unit)
     except Exception as exc:
@@ -366,13 +429,18 @@ def run_batch(
     ----------
     manifest : path
         A CSV (columns ``unit, model, history``; optional ``period``,
-        ``template``; any other column is a template parameter) or YAML
-        manifest (a list of ``{unit, model, history, period, template,
-        parameters}``, or a mapping with ``units`` and shared ``template`` and
-        ``parameters``).  Relative paths are resolved against the manifest's
-        folder.
+        ``template``, ``weight`` (the unit's weight in the group roll-up,
+        default 1) and ``comments`` (the unit's commentary file); any other
+        column is a template parameter, e.g. ``samples``) or YAML manifest (a
+        list of units with the same keys, other keys being template
+        parameters, plus an optional ``parameters`` mapping; or a mapping with
+        ``units`` and shared ``template`` and ``parameters``).  Relative paths
+        are resolved against the manifest's folder.
     output_dir : path
-        Folder for ``<unit>.html`` and ``index.html`` (created if needed).
+        Folder for ``<unit>.html``, ``index.html`` and ``group.html`` (the
+        group view: units × objectives status grid, units × perspectives
+        heatmap, each unit's biggest movers and stale KPIs, the roll-up
+        weighted by ``weight``), created if needed.
     jobs : int
         Number of reviews run at once (processes).
 
@@ -408,6 +476,7 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=min(jobs, len(units))) as pool:
         results = list(pool.map(_run_unit, units))
+    summaries = {u.unit: r.pop("summary", None) for u, r in zip(units, results, strict=True)}
     table = pd.DataFrame(
         [
             {
@@ -421,14 +490,50 @@ def run_batch(
         ],
         columns=BATCH_COLUMNS,
     )
-    write_index(table, out / "index.html", title=f"Reviews — {Path(manifest).stem}")
+    title = f"Reviews — {Path(manifest).stem}"
+    write_group(table, summaries, {u.unit: u.weight for u in units}, out, title=title)
+    write_index(table, out / "index.html", title=title, group="group.html")
     return table
 
 
-def write_index(table: pd.DataFrame, path: Path, *, title: str) -> Path:
-    """Write the batch's ``index.html`` (escaped; links relative to its folder)."""
+def _href(row: Any) -> str | None:
+    """The link to a unit's review: only when it ran and its HTML was written."""
     from urllib.parse import quote
 
+    output = Path(str(row.output))
+    return quote(output.name) if row.status == "ok" and output.is_file() else None
+
+
+def write_group(
+    table: pd.DataFrame,
+    summaries: Mapping[str, Mapping[str, Any] | None],
+    weights: Mapping[str, float],
+    folder: Path,
+    *,
+    title: str,
+) -> Path:
+    """Write the batch's ``group.html`` (see :mod:`stratlab.report._group`)."""
+    from stratlab.report._group import write_group_page
+
+    units = [
+        {"unit": row.unit, "href": _href(row), "status": row.status}
+        for row in table.itertuples(index=False)
+    ]
+    return write_group_page(
+        folder / "group.html",
+        title=f"{title}: group view",
+        units=units,
+        summaries=summaries,
+        weights=weights,
+    )
+
+
+def write_index(table: pd.DataFrame, path: Path, *, title: str, group: str | None = None) -> Path:
+    """Write the batch's ``index.html`` (escaped; links relative to its folder).
+
+    A unit links to its review only when the review's HTML exists; ``group``
+    names the group page to link to.
+    """
     import jinja2
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
@@ -438,7 +543,7 @@ def write_index(table: pd.DataFrame, path: Path, *, title: str) -> Path:
     rows = [
         {
             "unit": row.unit,
-            "href": quote(Path(str(row.output)).name) if row.status == "ok" else None,
+            "href": _href(row),
             "status": row.status,
             "headline": row.headline,
             "error": row.error,
@@ -446,4 +551,6 @@ def write_index(table: pd.DataFrame, path: Path, *, title: str) -> Path:
         for row in table.itertuples(index=False)
     ]
     failed = sum(1 for r in rows if r["status"] != "ok")
-    return atomic_write(path, page.render(title=title, rows=rows, failed=failed, total=len(rows)))
+    return atomic_write(
+        path, page.render(title=title, rows=rows, failed=failed, total=len(rows), group=group)
+    )

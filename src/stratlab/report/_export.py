@@ -68,7 +68,9 @@ def normalise_notebook(
     for index, cell in enumerate(nb.get("cells", [])):
         if "id" in cell and cell["id"] not in stable_ids:
             tags = cell.get("metadata", {}).get("tags") or []
-            cell["id"] = "injected-parameters" if "injected-parameters" in tags else f"cell-{index}"
+            cell["id"] = (
+                "injected-parameters" if "injected-parameters" in tags else f"added-cell-{index}"
+            )
         cell_meta = cell.get("metadata", {})
         for key in _VOLATILE_CELL_KEYS:
             cell_meta.pop(key, None)
