@@ -459,3 +459,107 @@ def test_bad_manifest_is_located(
 def test_batch_jobs_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"jobs must be a whole number"):
         run_batch(tmp_path / "m.csv", tmp_path / "out", jobs=0)
+
+
+# --------------------------------------------------------------------------- group view
+
+
+@pytest.fixture(scope="module")
+def group_batch(inputs: tuple[Path, Path, Path], workdir: Path) -> tuple[pd.DataFrame, Path, Path]:
+    """Three units by CSV manifest: north (weight 2), south (weight 1), broken (fails)."""
+    folder = _manifest_folder(workdir / "group", inputs)
+    south = pd.read_csv(folder / "north.csv")
+    south[south.columns[1:]] = south[south.columns[1:]] * 0.8
+    south.to_csv(folder / "south.csv", index=False)
+    manifest = folder / "units.csv"
+    manifest.write_text(
+        "unit,model,history,template,weight,seed\n"
+        "north,north.yaml,north.csv,mini.ipynb,2,1\n"
+        "south,north.yaml,south.csv,mini.ipynb,,2\n"
+        "broken,broken.yaml,north.csv,mini.ipynb,1,3\n",
+        encoding="utf-8",
+    )
+    out = workdir / "group" / "out"
+    return run_batch(manifest, out, jobs=2), out, folder
+
+
+def test_group_page_grid_heatmap_rollup_and_links(
+    group_batch: tuple[pd.DataFrame, Path, Path],
+) -> None:
+    from stratlab.report._group import group_rollup, unit_summary
+    from stratlab.scoring import score
+
+    table, out, folder = group_batch
+    assert list(table["status"]) == ["ok", "ok", "failed"]
+    assert "\n" not in table.loc[2, "error"]  # one clean line per failure
+    page = (out / "group.html").read_text(encoding="utf-8")
+    # units x objectives grid and units x perspectives heatmap, one row per unit
+    assert page.count('<tr data-unit="north">') == 2
+    assert page.count('<tr data-unit="broken">') == 2
+    assert '<a href="north.html">north</a>' in page and '<a href="south.html">' in page
+    assert "broken.html" not in page  # never written, never linked
+    assert "Build &lt;img" in page and "<img src=x" not in page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="group.html">' in index and "broken.html" not in index
+    # the roll-up weights north 2 : south 1, recomputed from score()
+    north = score(folder / "north.yaml", folder / "north.csv").set_index("id")["score"]
+    south = score(folder / "north.yaml", folder / "south.csv").set_index("id")["score"]
+    summaries = {
+        "north": unit_summary(folder / "north.yaml", folder / "north.csv"),
+        "south": unit_summary(folder / "north.yaml", folder / "south.csv"),
+        "broken": None,
+    }
+    rolled = group_rollup(summaries, {"north": 2.0, "south": 1.0, "broken": 1.0}).set_index("id")
+    for node in ("loyalty", "growth", "financial"):
+        expected = (2 * north[node] + south[node]) / 3
+        assert rolled.loc[node, "score"] == pytest.approx(expected)
+        assert rolled.loc[node, "units"] == 2
+    assert f"{rolled.loc['growth', 'score']:.3g}" in page
+
+
+def test_manifest_weight_yaml_extra_keys_and_refused_parameters_column(
+    inputs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    folder = _manifest_folder(tmp_path, inputs)
+    manifest = folder / "units.yaml"
+    manifest.write_text(
+        "- {unit: n, model: north.yaml, history: north.csv, template: mini.ipynb, weight: 2.5,"
+        " seed: 9, title: North}\n",
+        encoding="utf-8",
+    )
+    (unit,) = read_manifest(manifest, tmp_path / "out")
+    assert unit.weight == 2.5
+    assert unit.parameters == {"seed": 9, "title": "North"}
+    csv = folder / "units.csv"
+    csv.write_text("unit,model,parameters\nn,north.yaml,{seed: 1}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 1.*no 'parameters' column.*its own column"):
+        read_manifest(csv, tmp_path / "out")
+    csv.write_text("unit,model,weight\nn,north.yaml,0\nm,north.yaml,heavy\n", encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_manifest(csv, tmp_path / "out")
+    assert "line 2, weight: weight 0 is not a positive number" in str(info.value)
+    assert "line 3, weight: weight 'heavy' is not a positive number" in str(info.value)
+    manifest.write_text(
+        "- {unit: n, model: north.yaml, template: mini.ipynb, sede: 3}\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match=r"unknown parameter 'sede'.*did you mean 'seed'"):
+        read_manifest(manifest, tmp_path / "out")
+
+
+def test_cli_batch_exits_1_with_one_line_per_failure(
+    group_batch: tuple[pd.DataFrame, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stratlab.cli import main
+
+    _, _, folder = group_batch
+    manifest = folder / "units.csv"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    manifest_2 = folder / "two.csv"
+    manifest_2.write_text("\n".join([lines[0], lines[1], lines[3]]) + "\n", encoding="utf-8")
+    code = main(["review-batch", str(manifest_2), "-o", str(tmp_path / "out"), "--format", "csv"])
+    err = capsys.readouterr().err
+    assert code == 1
+    failures = [line for line in err.splitlines() if "review failed" in line]
+    assert len(failures) == 1 and failures[0].startswith("broken: review failed: ")
+    assert "objectivez" in failures[0] and "\\n" not in failures[0]
+    assert (tmp_path / "out" / "group.html").is_file()

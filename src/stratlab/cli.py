@@ -659,23 +659,55 @@ def parse_parameters(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _setup_batch(p: argparse.ArgumentParser) -> None:
-    p.add_argument("manifest", help="CSV or YAML manifest: unit, model, history[, parameters]")
+    p.add_argument(
+        "manifest",
+        help="CSV or YAML manifest: unit, model, history[, period, template, weight, comments, "
+        "template parameters...] (format below)",
+    )
     p.add_argument("-o", "--output", required=True, help="folder for the reviews and index.html")
     p.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
     _fmt(p)
 
 
+_MANIFEST_HELP = """stratlab review-batch units.csv -o reviews/ --jobs 2
+  stratlab review-batch units.yaml -o reviews/
+
+manifest (paths relative to the manifest's folder):
+  CSV   unit,model,history,weight,comments,samples
+        north,north.yaml,north.csv,2,north_comments.csv,2000
+        south,south.yaml,south.csv,1,,2000
+  YAML  template: quarterly_review          # optional, shared
+        parameters: {samples: 2000}        # optional, shared
+        units:
+          - {unit: north, model: north.yaml, history: north.csv, weight: 2, seed: 1}
+          - {unit: south, model: south.yaml, history: south.csv}
+  columns/keys: unit, model (required); history, period, template,
+  weight (the unit's weight in the group roll-up, default 1), comments (a
+  commentary file, see `stratlab review --comments`); every other column or
+  key is a template parameter (e.g. samples, seed, title); a YAML unit may
+  also give a `parameters` mapping.
+
+writes <unit>.html per unit, index.html (links only to reviews that were
+written) and group.html (units x objectives status grid, units x perspectives
+heatmap, each unit's biggest movers and stale KPIs, weighted group roll-up).
+A failing unit does not stop the others: one line per failure on stderr,
+exit status 1."""
+
+
 @command(
     "review-batch",
-    "one review per business unit, in parallel, with an index.html",
-    "stratlab review-batch units.csv -o reviews/ --jobs 2",
+    "one review per business unit, in parallel, with an index.html and a group page",
+    _MANIFEST_HELP,
 )(_setup_batch)
 def _batch(args: argparse.Namespace) -> pd.DataFrame | int:
     from .report import run_batch
 
     frame = run_batch(args.manifest, args.output, jobs=args.jobs)
     emit(frame, args.format)
-    return 0 if (frame["status"] == "ok").all() else 1
+    failed = frame[frame["status"] != "ok"]
+    for row in failed.itertuples(index=False):
+        print(f"{row.unit}: review failed: {row.error}", file=sys.stderr)
+    return 0 if not len(failed) else 1
 
 
 def _setup_demo(p: argparse.ArgumentParser) -> None:
