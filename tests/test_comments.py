@@ -17,7 +17,7 @@ from stratlab.comments import (
     open_actions,
 )
 from stratlab.errors import InputError
-from stratlab.model import load_model
+from stratlab.io import load_model
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import viz_fixtures as vf
 
 from stratlab import plots
 from stratlab.errors import InputError
-from stratlab.model import load_model
+from stratlab.io import load_model
 from stratlab.stats.spc import spc
 
 

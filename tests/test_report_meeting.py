@@ -10,8 +10,7 @@ import pytest
 import report_fixtures as fx
 
 from stratlab.comments import load_comments, open_actions
-from stratlab.io import load_history
-from stratlab.model import load_model
+from stratlab.io import load_history, load_model
 from stratlab.report import (
     SCORECARD_COLUMNS,
     SIGNAL_COLUMNS,

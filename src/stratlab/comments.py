@@ -189,7 +189,7 @@ def load_comments(
     """
     import pandas as pd
 
-    from .model import load_model
+    from .io import load_model
     from .periods import as_freq, parse_period
 
     strategy = None if model is None else load_model(model)  # type: ignore[arg-type]

@@ -145,8 +145,7 @@ def spc_chart(
     import pandas as pd
     import plotly.graph_objects as go
 
-    from ..io import load_history
-    from ..model import load_model
+    from ..io import load_history, load_model
     from ..stats.spc import spc
 
     model = load_model(model)

@@ -32,8 +32,7 @@ def unit_summary(model: Any, history: Any, *, period: Any = None, top: int = 3) 
         change, status``) and ``since``; ``stale``: stale KPIs (``name,
         as_of``); ``period``: the scored period.
     """
-    from stratlab.io import load_history
-    from stratlab.model import load_model
+    from stratlab.io import load_history, load_model
     from stratlab.scoring import movers, score
 
     strategy = load_model(model)

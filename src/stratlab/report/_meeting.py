@@ -116,8 +116,7 @@ def scorecard_table(
     import pandas as pd
 
     from stratlab.comments import comments_for
-    from stratlab.io import load_history
-    from stratlab.model import load_model
+    from stratlab.io import load_history, load_model
     from stratlab.scoring import score
 
     model = load_model(model)
@@ -304,7 +303,7 @@ def spc_signals(model: Any, history: Any, *, period: Any = None) -> pd.DataFrame
     """
     import pandas as pd
 
-    from stratlab.model import load_model
+    from stratlab.io import load_model
     from stratlab.plots.spc import signal_kind
     from stratlab.stats.spc import spc
 
