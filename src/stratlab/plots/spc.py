@@ -312,7 +312,9 @@ def spc_chart(
                 }
             )
     layout = _grid(len(ids), cols, titles)
-    fig = go.Figure(data=traces, layout=layout)
+    # the traces and axes above are plain, known-good dicts: skip plotly's per-property
+    # validation (most of the time of a 24-panel figure)
+    fig = go.Figure(data=traces, layout=layout, _validate=False)
     apply_layout(fig, title, height=max(320, 230 * nrows + 80))
     fig.update_layout(meta={"stratlab": "spc_chart", "ids": ids})
     return fig

@@ -164,10 +164,13 @@ def spc(
                 )
             )
         chosen = check_ids(list(ids), list(wide.columns), "ids", "spc")
-    frames = []
-    for mid in chosen:
-        series = wide[mid].dropna()
-        x = series.to_numpy(dtype=float)
+    # plain numpy per measure and one DataFrame at the end (a review charts ~30 KPIs)
+    periods = wide.index.to_numpy()
+    matrix = wide[chosen].to_numpy(dtype=float) if chosen else np.empty((len(wide), 0))
+    cols: dict[str, list[Any]] = {c: [] for c in SPC_COLUMNS}
+    for k, mid in enumerate(chosen):
+        mask = ~np.isnan(matrix[:, k])
+        x = matrix[mask, k]
         base = x if baseline is None else x[:baseline]
         n = len(x)
         if len(base) >= 2:
@@ -179,25 +182,25 @@ def spc(
             centre = float(base.mean()) if len(base) else float("nan")
             lower = upper = float("nan")
             rules = [[] for _ in range(n)]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "measure": mid,
-                    "period": series.index,
-                    "value": x,
-                    "centre": centre,
-                    "lower": lower,
-                    "upper": upper,
-                    "signal": [bool(r) for r in rules],
-                    "rule": [", ".join(r) for r in rules],
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame(
-            {
-                c: pd.Series(dtype=object if c in ("measure", "period", "rule") else float)
-                for c in SPC_COLUMNS
-            }
-        ).astype({"signal": bool})
-    return pd.concat(frames, ignore_index=True)[SPC_COLUMNS]
+        cols["measure"] += [mid] * n
+        cols["period"] += list(periods[mask])
+        cols["value"] += x.tolist()
+        cols["centre"] += [centre] * n
+        cols["lower"] += [lower] * n
+        cols["upper"] += [upper] * n
+        cols["signal"] += [bool(r) for r in rules]
+        cols["rule"] += [", ".join(r) for r in rules]
+    frame = pd.DataFrame(cols, columns=SPC_COLUMNS)
+    if isinstance(wide.index, pd.PeriodIndex):
+        frame["period"] = pd.PeriodIndex(frame["period"], freq=wide.index.freq)
+    return frame.astype(
+        {
+            "measure": "str",
+            "value": float,
+            "centre": float,
+            "lower": float,
+            "upper": float,
+            "signal": bool,
+            "rule": "str",
+        }
+    )
