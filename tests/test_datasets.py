@@ -125,7 +125,7 @@ def test_model_file_has_only_the_allowed_keys() -> None:
             "okrs",
             "initiatives",
         },
-        "objectives": {"id", "name", "perspective", "description", "weight"},
+        "objectives": {"id", "name", "perspective", "description", "weight", "owner"},
         "measures": {
             "id",
             "name",
@@ -139,6 +139,8 @@ def test_model_file_has_only_the_allowed_keys() -> None:
             "band",
             "tolerance",
             "cap",
+            "owner",
+            "benchmark",
             "thresholds",
             "targets",
             "aggregate",

@@ -243,6 +243,7 @@ def test_batch_index_text_is_shown_not_run(browser: Browser, tmp_path: Path) -> 
         ],
         columns=BATCH_COLUMNS,
     )
+    (tmp_path / "u.html").write_text("<p>u</p>", encoding="utf-8")  # linked: it exists
     index = write_index(table, tmp_path / "index.html", title="Reviews")
     page = browser.open(index, wait_plots=False)
     page.settle(0.3)
