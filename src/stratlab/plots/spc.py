@@ -142,6 +142,7 @@ def spc_chart(
         An id that is not a measure or key result of the model, or has no
         column; nothing to chart.
     """
+    import numpy as np
     import pandas as pd
     import plotly.graph_objects as go
 
@@ -175,7 +176,16 @@ def spc_chart(
             Problem("spc_chart: nothing to plot.", fix="give a history with measure columns.")
         )
     table = spc(history, ids, baseline=baseline)
-    by_id = {mid: part for mid, part in table.groupby("measure", sort=False)}
+    # column arrays once (per-measure pandas indexing costs more than the chart)
+    t_measure = table["measure"].to_numpy(dtype=object)
+    t_x = np.array(pd.PeriodIndex(table["period"]).to_timestamp().to_pydatetime(), dtype=object)
+    t_value = table["value"].to_numpy(dtype=float)
+    t_limits = table[["centre", "lower", "upper"]].to_numpy(dtype=float)
+    t_signal = table["signal"].to_numpy(dtype=bool)
+    t_rule = table["rule"].to_numpy(dtype=object)
+    rows_of: dict[str, list[int]] = {}
+    for i, mid in enumerate(t_measure):
+        rows_of.setdefault(str(mid), []).append(i)
     cols = max(1, min(columns, len(ids)))
     nrows = math.ceil(len(ids) / cols)
     titles = []
@@ -188,18 +198,18 @@ def spc_chart(
         legend_done.add(role)
         return True
 
-    all_x = history.index.to_timestamp()
+    all_x = list(history.index.to_timestamp().to_pydatetime())
     for k, mid in enumerate(ids):
         item = model.get(mid)
         unit = esc(getattr(item, "unit", "") or "")
         titles.append(esc(item.name) + (f" ({unit})" if unit else ""))
         axis = {"xaxis": "x" if k == 0 else f"x{k + 1}", "yaxis": "y" if k == 0 else f"y{k + 1}"}
-        part = by_id.get(mid)
-        if part is None or not len(part):
+        rows = np.array(rows_of.get(mid, []), dtype=int)
+        if not len(rows):
             continue
-        x = [p.to_timestamp() for p in part["period"]]
+        x = list(t_x[rows])
         x_ends = [all_x[0], all_x[-1]]
-        y = part["value"].to_numpy(dtype=float)
+        y = t_value[rows]
         name = esc(item.name)
         traces.append(
             {
@@ -217,7 +227,7 @@ def spc_chart(
                 **axis,
             }
         )
-        centre, lower, upper = (float(part[c].iloc[0]) for c in ("centre", "lower", "upper"))
+        centre, lower, upper = (float(v) for v in t_limits[rows[0]])
         if not math.isnan(upper):
             traces.append(
                 {
@@ -249,33 +259,32 @@ def spc_chart(
                     **axis,
                 }
             )
-        sig = part[part["signal"]]
+        sig = rows[t_signal[rows]]
         if len(sig):
             direction = getattr(item, "direction", None)
-            kinds = [signal_kind(direction, float(v), centre) for v in sig["value"]]
+            kinds = np.array([signal_kind(direction, float(v), centre) for v in t_value[sig]])
             for kind in ("improvement", "concern", "signal"):
-                rows = [i for i, kd in enumerate(kinds) if kd == kind]
-                if not rows:
+                chosen = sig[kinds == kind]
+                if not len(chosen):
                     continue
-                chosen = sig.iloc[rows]
                 traces.append(
                     {
                         "type": "scatter",
-                        "x": [p.to_timestamp() for p in chosen["period"]],
-                        "y": chosen["value"].to_numpy(dtype=float),
+                        "x": list(t_x[chosen]),
+                        "y": t_value[chosen],
                         "mode": "markers",
                         "marker": {"color": SIGNAL_COLORS[kind], "size": 9},
                         "name": _SIGNAL_NAMES[kind],
                         "legendgroup": f"signal-{kind}",
                         "showlegend": legend(f"signal-{kind}"),
-                        "text": [esc(r) for r in chosen["rule"]],
+                        "text": [esc(r) for r in t_rule[chosen]],
                         "hovertemplate": f"{name}<br>%{{x|%Y-%m}}: %{{y}} {unit}"
                         f"<br>{kind}: %{{text}}<extra></extra>",
                         "meta": {"role": "signal", "id": mid, "kind": kind},
                         **axis,
                     }
                 )
-        target = _target_line(item, model.kind_of(mid), history.index)
+        target = _target_line(item, model.kind_of(mid), history.index, all_x)
         if target is not None:
             tx, ty = target
             traces.append(
@@ -321,14 +330,13 @@ def spc_chart(
 
 
 def _target_line(
-    item: Any, kind: str, index: pd.PeriodIndex
+    item: Any, kind: str, index: pd.PeriodIndex, x_all: list[Any]
 ) -> tuple[list[Any], list[float]] | None:
     """The target in force over the periods: a flat line, or steps for phased ``targets``."""
     if kind == "measure" and getattr(item, "direction", None) == "band":
         return None
     if not len(index):
         return None
-    x_all = list(index.to_timestamp())
     if getattr(item, "targets", ()) and hasattr(item, "target_at"):
         ys = [item.target_at(p) for p in index]
         return x_all, [math.nan if v is None else float(v) for v in ys]
