@@ -139,8 +139,6 @@ def test_model_file_has_only_the_allowed_keys() -> None:
             "band",
             "tolerance",
             "cap",
-            "owner",
-            "benchmark",
             "thresholds",
             "targets",
             "aggregate",
