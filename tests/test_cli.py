@@ -340,3 +340,22 @@ def test_plain_number() -> None:
     assert plain_number(0.5) == "0.5"
     assert plain_number(-0.012345) == "-0.01235"
     assert plain_number(float("nan")) == ""
+
+
+def test_review_passes_comments_and_full_plotly(monkeypatch, tmp_path: Path, capsys) -> None:
+    """The flags reach run_review (the review itself is tested in test_report*.py)."""
+    import stratlab.report
+
+    seen: dict[str, object] = {}
+
+    def fake(model, history, output, **kwargs):  # type: ignore[no-untyped-def]
+        seen.update(kwargs)
+        return Path(output)
+
+    monkeypatch.setattr(stratlab.report, "run_review", fake)
+    args = ["review", "m.yaml", "h.csv", "-o", str(tmp_path / "r.html")]
+    code, out, _ = run([*args, "--comments", "c.csv", "--full-plotly"], capsys)
+    assert code == 0 and "wrote" in out
+    assert seen["comments"] == "c.csv" and seen["full_plotly"] is True
+    code, _, _ = run(args, capsys)
+    assert seen["comments"] is None and seen["full_plotly"] is False

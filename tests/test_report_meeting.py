@@ -151,3 +151,20 @@ def test_benchmark_and_stale_in_the_scorecard(tmp_path: Path) -> None:
     html = scorecard_html(scorecard_table(strategy, history))
     assert "sector &lt;median&gt;" in html
     assert 'class="sl-stale"' in html
+
+
+def test_run_review_comments_given_twice_or_bad_fail_before_the_kernel(tmp_path: Path) -> None:
+    from stratlab.errors import InputError
+    from stratlab.report import run_review
+
+    model, history = fx.write_inputs(tmp_path)
+    comments = tmp_path / "c.csv"
+    comments.write_text("id,period,comment\nnps,2024Q4,ok\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    with pytest.raises(InputError, match="comments given twice"):
+        run_review(model, history, out, comments=comments, parameters={"comments": str(comments)})
+    # the papermill parameter is checked like --comments
+    comments.write_text("id,period,comment\nnsp,2024Q4,typo\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"c\.csv.*line 2.*did you mean 'nps'"):
+        run_review(model, history, out, parameters={"comments": str(comments)})
+    assert not out.exists()
