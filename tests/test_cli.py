@@ -342,7 +342,9 @@ def test_plain_number() -> None:
     assert plain_number(float("nan")) == ""
 
 
-def test_review_passes_comments_and_full_plotly(monkeypatch, tmp_path: Path, capsys) -> None:
+def test_review_passes_comments_and_full_plotly(
+    example, monkeypatch, tmp_path: Path, capsys
+) -> None:
     """The flags reach run_review (the review itself is tested in test_report*.py)."""
     import stratlab.report
 
@@ -353,7 +355,8 @@ def test_review_passes_comments_and_full_plotly(monkeypatch, tmp_path: Path, cap
         return Path(output)
 
     monkeypatch.setattr(stratlab.report, "run_review", fake)
-    args = ["review", "m.yaml", "h.csv", "-o", str(tmp_path / "r.html")]
+    model, history = example
+    args = ["review", model, history, "-o", str(tmp_path / "r.html")]
     code, out, _ = run([*args, "--comments", "c.csv", "--full-plotly"], capsys)
     assert code == 0 and "wrote" in out
     assert seen["comments"] == "c.csv" and seen["full_plotly"] is True
