@@ -116,3 +116,21 @@ def test_choose_bundle(wanted: Any, types: set[str], chosen: str) -> None:
 def test_trace_types_default_to_scatter() -> None:
     nb = {"cells": [{"outputs": [{"data": {PLOTLY_MIME: {"data": [{}, {"type": "bar"}]}}}]}]}
     assert trace_types(json.loads(json.dumps(nb))) == {"scatter", "bar"}
+
+
+def test_export_light_copy_gives_the_same_page(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The export keeps plotly's JSON and big scripts out of nbconvert: same bytes out."""
+    import stratlab.report._export as export
+
+    nb = normalise_notebook(_notebook(["scatter"]))
+    nb.cells.append(nbformat.v4.new_markdown_cell("## Heading <b>x</b>"))
+    stream = nbformat.v4.new_output("stream", name="stdout", text="printed\n")
+    nb.cells.append(nbformat.v4.new_code_cell("print('printed')", outputs=[stream]))
+    light = export.notebook_to_html(nb, title="t", workdir=tmp_path)
+    monkeypatch.setattr(export, "_for_export", lambda nb: (nb, {}))
+    plain = export.notebook_to_html(nb, title="t", workdir=tmp_path)
+    assert light == plain
+    assert light.count(cartesian_bundle()[:3000]) == 1
+    assert "stratlab-script-" not in light
+    # the notebook itself is not changed
+    assert PLOTLY_MIME in nb.cells[0].outputs[1].data

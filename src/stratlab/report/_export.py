@@ -8,7 +8,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from stratlab.report._plotlyjs import PlotlyBundle, cartesian_bundle, choose_bundle, trace_types
+from stratlab.report._plotlyjs import (
+    PLOTLY_MIME,
+    PlotlyBundle,
+    cartesian_bundle,
+    choose_bundle,
+    trace_types,
+)
 
 __all__ = ["normalise_notebook", "notebook_to_html"]
 
@@ -121,5 +127,53 @@ def notebook_to_html(nb: Any, *, title: str, show_code: bool = False, workdir: s
     config.HTMLExporter.exclude_input_prompt = True
     config.HTMLExporter.exclude_output_prompt = True
     exporter = HTMLExporter(config=config)
-    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    return str(body)
+    slim, scripts = _for_export(nb)
+    body, _ = exporter.from_notebook_node(slim, resources={"metadata": {"name": title}})
+    html = str(body)
+    for key, script in scripts.items():  # the large scripts go back in after the export
+        html = html.replace(key, script, 1)
+    return html
+
+
+# A <script> longer than this (plotly.js) is kept out of nbconvert's copies and parsing.
+_LARGE_SCRIPT = 100_000
+_SCRIPT_BODY = re.compile(r"(<script\b[^>]*>)(.*?)(</script>)", re.IGNORECASE | re.DOTALL)
+
+
+def _for_export(nb: Any) -> tuple[Any, dict[str, str]]:
+    """A light copy of ``nb`` for nbconvert, and the large scripts taken out of it.
+
+    nbconvert deep-copies the notebook and re-parses the page with
+    BeautifulSoup; a review's plotly figure JSON (shown as text/html, which
+    the HTML export prefers) and its embedded plotly.js are most of that
+    work and pass through unchanged.  Outputs keep every mimetype nbconvert
+    would show; the plotly JSON is dropped where text/html is present, and
+    each large script body is replaced by a unique placeholder.
+    """
+    import nbformat
+
+    scripts: dict[str, str] = {}
+
+    def stash(match: re.Match[str]) -> str:
+        body = match.group(2)
+        if len(body) < _LARGE_SCRIPT:
+            return match.group(0)
+        key = f"/*stratlab-script-{len(scripts)}-{len(body)}*/"
+        scripts[key] = body
+        return match.group(1) + key + match.group(3)
+
+    cells = []
+    for cell in nb.get("cells", []):
+        outputs = []
+        for output in cell.get("outputs", []) or []:
+            data = output.get("data")
+            if data and "text/html" in data:
+                html = data["text/html"]
+                html = "".join(html) if isinstance(html, list) else html
+                data = {k: v for k, v in data.items() if k != PLOTLY_MIME}
+                data["text/html"] = _SCRIPT_BODY.sub(stash, html)
+                output = {**output, "data": data}
+            outputs.append(output)
+        cells.append({**cell, "outputs": outputs} if "outputs" in cell else dict(cell))
+    slim = nbformat.from_dict({**nb, "cells": cells})
+    return slim, scripts
