@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stratlab._util import check_int
 from stratlab.errors import InputError, Problem
-from stratlab.stats._common import as_wide, check_ids, check_int
+from stratlab.stats._common import as_wide, check_ids
 
 __all__ = ["SPC_COLUMNS", "SPC_RULES", "XMR_E2", "spc", "xmr_signals"]
 
