@@ -168,3 +168,10 @@ def test_run_review_comments_given_twice_or_bad_fail_before_the_kernel(tmp_path:
     with pytest.raises(InputError, match=r"c\.csv.*line 2.*did you mean 'nps'"):
         run_review(model, history, out, parameters={"comments": str(comments)})
     assert not out.exists()
+
+
+def test_scorecard_reuses_given_scores(inputs) -> None:  # type: ignore[no-untyped-def]
+    strategy, history = inputs
+    scores = score(strategy, history, period="2024Q4")
+    given = scorecard_table(strategy, history, period="2024Q4", scores=scores)
+    pd.testing.assert_frame_equal(given, scorecard_table(strategy, history, period="2024Q4"))

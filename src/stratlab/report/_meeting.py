@@ -87,6 +87,7 @@ def scorecard_table(
     *,
     period: Any = None,
     comments: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Objectives and their measures for the review meeting, by perspective then status.
 
@@ -99,6 +100,9 @@ def scorecard_table(
     comments : DataFrame, optional
         :func:`stratlab.comments.load_comments` output; the comments for the
         review period fill the ``comment`` column.
+    scores : DataFrame, optional
+        ``stratlab.score(model, history, period=period)`` when already
+        computed (saves scoring the review period again).
 
     Returns
     -------
@@ -125,7 +129,8 @@ def scorecard_table(
     ):
         history = load_history(history, model)
     now = review_period(history, period)
-    scores = score(model, history, period=None if now is None else str(now))
+    if scores is None:
+        scores = score(model, history, period=None if now is None else str(now))
     previous = None
     if history is not None and now is not None and (now - 1) in history.index:
         previous = score(model, history, period=str(now - 1)).set_index("id")
