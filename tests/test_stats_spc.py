@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,12 +13,12 @@ from stratlab.errors import InputError
 from stratlab.stats.spc import SPC_COLUMNS, spc
 
 
-def _history(values: list[float], start: str = "2020-01", name: str = "kpi") -> pd.DataFrame:
+def _history(values: Sequence[float], start: str = "2020-01", name: str = "kpi") -> pd.DataFrame:
     index = pd.period_range(start, periods=len(values), freq="M", name="period")
     return pd.DataFrame({name: values}, index=index)
 
 
-def _rules(values: list[float], **kw: int) -> list[str]:
+def _rules(values: Sequence[float], **kw: int) -> list[str]:
     return spc(_history(values), **kw)["rule"].tolist()
 
 

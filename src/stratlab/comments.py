@@ -192,7 +192,7 @@ def load_comments(
     from .io import load_model
     from .periods import as_freq, parse_period
 
-    strategy = None if model is None else load_model(model)  # type: ignore[arg-type]
+    strategy = None if model is None else load_model(model)
     file, rows = _read_rows(source, sheet)
     problems: list[Problem] = []
     known = set(COMMENT_COLUMNS)

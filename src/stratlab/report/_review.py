@@ -88,7 +88,7 @@ def _stage_comments(
     from stratlab.comments import load_comments
 
     if _is_path(comments):
-        path = Path(comments).expanduser().resolve()  # type: ignore[arg-type]
+        path = Path(comments).expanduser().resolve()
         load_comments(path, model)
         return str(path)
     frame = load_comments(comments, model)
