@@ -190,7 +190,6 @@ def load_comments(
     import pandas as pd
 
     from .io import load_model
-    from .periods import as_freq, parse_period
 
     strategy = None if model is None else load_model(model)
     file, rows = _read_rows(source, sheet)
@@ -228,82 +227,92 @@ def load_comments(
     unit = (
         None if strategy is None else {"quarter": "Q", "month": "M", "year": "Y"}[strategy.period]
     )
-    out: list[dict[str, Any]] = []
-    for record, where in rows:
-        if all(_blank(v) for v in record.values()):
-            continue
-
-        def add(message: str, fix: str, column: str, where: dict[str, Any] = where) -> None:
-            loc = dict(where)
-            if "path" in loc:
-                loc["path"] = f"{loc['path']}.{column}"
-            problems.append(Problem(message, fix=fix, file=file, column=column, **loc))
-
-        node = _text(record.get("id"))
-        if not node:
-            add("missing id", "give the id of a measure, objective or OKR", "id")
-        elif ids and node not in ids:
-            close = difflib.get_close_matches(node, ids, n=1)
-            add(
-                f"{node!r} is not an id of the model",
-                (f"did you mean {close[0]!r}? " if close else "")
-                + "use the id of a measure, objective, OKR or key result",
-                "id",
-            )
-        raw_period = record.get("period")
-        period = None
-        if _blank(raw_period):
-            add("missing period", "give the review period, e.g. 2025Q3", "period")
-        else:
-            period = parse_period(raw_period.strip() if isinstance(raw_period, str) else raw_period)
-            if period is None:
-                add(
-                    f"period {raw_period!r} is not a period",
-                    "write periods as 2025Q3, 2025-07 or a date such as 2025-07-31",
-                    "period",
-                )
-            else:
-                period = as_freq(
-                    period, unit or ("M" if period.freqstr[0] == "D" else period.freqstr)
-                )
-        comment, action, owner = (_text(record.get(k)) for k in ("comment", "action", "owner"))
-        due = pd.NaT
-        raw_due = record.get("due")
-        if not _blank(raw_due):
-            try:
-                due = pd.Timestamp(raw_due)
-            except (ValueError, TypeError):
-                due = None
-            if due is None or due is pd.NaT:
-                add(f"due date {raw_due!r} is not a date", "write dates as 2025-10-31", "due")
-                due = pd.NaT
-        if not comment and not action:
-            add(
-                "the row has neither a comment nor an action",
-                "write a comment or an action",
-                "comment",
-            )
-        if not action and (owner or not _blank(raw_due)):
-            add(
-                "an owner or due date without an action",
-                "write the action the owner is to take, or leave owner and due empty",
-                "action",
-            )
-        out.append(
-            {
-                "id": node,
-                "period": period,
-                "comment": comment,
-                "action": action,
-                "owner": owner,
-                "due": due,
-            }
-        )
+    out = [
+        _check_row(record, where, file=file, ids=ids, unit=unit, problems=problems)
+        for record, where in rows
+        if not all(_blank(v) for v in record.values())
+    ]
     if problems:
         raise InputError(problems, file=file)
     frame = pd.DataFrame(out, columns=COMMENT_COLUMNS)
     frame["due"] = pd.to_datetime(frame["due"])
     return frame
+
+
+def _check_row(
+    record: dict[str, Any],
+    where: dict[str, Any],
+    *,
+    file: str | None,
+    ids: list[str],
+    unit: str | None,
+    problems: list[Problem],
+) -> dict[str, Any]:
+    """One comment row, checked (its problems appended, located) and normalised."""
+    import pandas as pd
+
+    from .periods import as_freq, parse_period
+
+    def add(message: str, fix: str, column: str) -> None:
+        loc = dict(where)
+        if "path" in loc:
+            loc["path"] = f"{loc['path']}.{column}"
+        problems.append(Problem(message, fix=fix, file=file, column=column, **loc))
+
+    node = _text(record.get("id"))
+    if not node:
+        add("missing id", "give the id of a measure, objective or OKR", "id")
+    elif ids and node not in ids:
+        close = difflib.get_close_matches(node, ids, n=1)
+        add(
+            f"{node!r} is not an id of the model",
+            (f"did you mean {close[0]!r}? " if close else "")
+            + "use the id of a measure, objective, OKR or key result",
+            "id",
+        )
+    raw_period = record.get("period")
+    period = None
+    if _blank(raw_period):
+        add("missing period", "give the review period, e.g. 2025Q3", "period")
+    else:
+        period = parse_period(raw_period.strip() if isinstance(raw_period, str) else raw_period)
+        if period is None:
+            add(
+                f"period {raw_period!r} is not a period",
+                "write periods as 2025Q3, 2025-07 or a date such as 2025-07-31",
+                "period",
+            )
+        else:
+            period = as_freq(period, unit or ("M" if period.freqstr[0] == "D" else period.freqstr))
+    comment, action, owner = (_text(record.get(k)) for k in ("comment", "action", "owner"))
+    due: Any = pd.NaT
+    raw_due = record.get("due")
+    if not _blank(raw_due):
+        try:
+            due = pd.Timestamp(raw_due)
+        except (ValueError, TypeError):
+            due = None
+        if due is None or due is pd.NaT:
+            add(f"due date {raw_due!r} is not a date", "write dates as 2025-10-31", "due")
+            due = pd.NaT
+    if not comment and not action:
+        add(
+            "the row has neither a comment nor an action", "write a comment or an action", "comment"
+        )
+    if not action and (owner or not _blank(raw_due)):
+        add(
+            "an owner or due date without an action",
+            "write the action the owner is to take, or leave owner and due empty",
+            "action",
+        )
+    return {
+        "id": node,
+        "period": period,
+        "comment": comment,
+        "action": action,
+        "owner": owner,
+        "due": due,
+    }
 
 
 def comments_for(comments: pd.DataFrame | None, period: Any) -> dict[str, str]:

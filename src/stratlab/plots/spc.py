@@ -176,150 +176,22 @@ def spc_chart(
             Problem("spc_chart: nothing to plot.", fix="give a history with measure columns.")
         )
     table = spc(history, ids, baseline=baseline)
-    # column arrays once (per-measure pandas indexing costs more than the chart)
-    t_measure = table["measure"].to_numpy(dtype=object)
-    t_x = np.array(pd.PeriodIndex(table["period"]).to_timestamp().to_pydatetime(), dtype=object)
-    t_value = table["value"].to_numpy(dtype=float)
-    t_limits = table[["centre", "lower", "upper"]].to_numpy(dtype=float)
-    t_signal = table["signal"].to_numpy(dtype=bool)
-    t_rule = table["rule"].to_numpy(dtype=object)
-    rows_of: dict[str, list[int]] = {}
-    for i, mid in enumerate(t_measure):
-        rows_of.setdefault(str(mid), []).append(i)
+    arrays = _Arrays.of(table)
     cols = max(1, min(columns, len(ids)))
     nrows = math.ceil(len(ids) / cols)
     titles = []
     traces: list[dict[str, Any]] = []
-    legend_done: set[str] = set()
-
-    def legend(role: str) -> bool:
-        if role in legend_done:
-            return False
-        legend_done.add(role)
-        return True
-
+    shown: set[str] = set()
     all_x = list(history.index.to_timestamp().to_pydatetime())
     for k, mid in enumerate(ids):
         item = model.get(mid)
         unit = esc(getattr(item, "unit", "") or "")
         titles.append(esc(item.name) + (f" ({unit})" if unit else ""))
-        axis = {"xaxis": "x" if k == 0 else f"x{k + 1}", "yaxis": "y" if k == 0 else f"y{k + 1}"}
-        rows = np.array(rows_of.get(mid, []), dtype=int)
-        if not len(rows):
-            continue
-        x = list(t_x[rows])
-        x_ends = [all_x[0], all_x[-1]]
-        y = t_value[rows]
-        name = esc(item.name)
-        traces.append(
-            {
-                "type": "scatter",
-                "x": x,
-                "y": y,
-                "mode": "lines+markers",
-                "line": {"color": _COMMON, "width": 1.5},
-                "marker": {"color": _COMMON, "size": 5},
-                "name": "value (common cause)",
-                "legendgroup": "kpi",
-                "showlegend": legend("kpi"),
-                "hovertemplate": f"{name}<br>%{{x|%Y-%m}}: %{{y}} {unit}<extra></extra>",
-                "meta": {"role": "kpi", "id": mid},
-                **axis,
-            }
-        )
-        centre, lower, upper = (float(v) for v in t_limits[rows[0]])
-        if not math.isnan(upper):
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": x_ends,
-                    "y": [centre, centre],
-                    "mode": "lines",
-                    "line": {"color": "#404040", "width": 1},
-                    "name": "centre (mean)",
-                    "legendgroup": "centre",
-                    "showlegend": legend("centre"),
-                    "hovertemplate": f"centre {fmt_num(centre)} {unit}<extra></extra>",
-                    "meta": {"role": "centre", "id": mid},
-                    **axis,
-                }
-            )
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": [x_ends[0], x_ends[1], None, x_ends[0], x_ends[1]],
-                    "y": [lower, lower, None, upper, upper],
-                    "mode": "lines",
-                    "line": {"color": "#404040", "width": 1, "dash": "dot"},
-                    "name": "natural process limits",
-                    "legendgroup": "limits",
-                    "showlegend": legend("limits"),
-                    "hovertemplate": "limit %{y:.4g}<extra></extra>",
-                    "meta": {"role": "limits", "id": mid, "lower": lower, "upper": upper},
-                    **axis,
-                }
-            )
-        sig = rows[t_signal[rows]]
-        if len(sig):
-            direction = getattr(item, "direction", None)
-            kinds = np.array([signal_kind(direction, float(v), centre) for v in t_value[sig]])
-            for kind in ("improvement", "concern", "signal"):
-                chosen = sig[kinds == kind]
-                if not len(chosen):
-                    continue
-                traces.append(
-                    {
-                        "type": "scatter",
-                        "x": list(t_x[chosen]),
-                        "y": t_value[chosen],
-                        "mode": "markers",
-                        "marker": {"color": SIGNAL_COLORS[kind], "size": 9},
-                        "name": _SIGNAL_NAMES[kind],
-                        "legendgroup": f"signal-{kind}",
-                        "showlegend": legend(f"signal-{kind}"),
-                        "text": [esc(r) for r in t_rule[chosen]],
-                        "hovertemplate": f"{name}<br>%{{x|%Y-%m}}: %{{y}} {unit}"
-                        f"<br>{kind}: %{{text}}<extra></extra>",
-                        "meta": {"role": "signal", "id": mid, "kind": kind},
-                        **axis,
-                    }
-                )
-        target = _target_line(item, model.kind_of(mid), history.index, all_x)
-        if target is not None:
-            tx, ty = target
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": tx,
-                    "y": ty,
-                    "mode": "lines",
-                    "line": {"color": _TARGET, "width": 1.2, "dash": "dash", "shape": "hv"},
-                    "name": "target",
-                    "legendgroup": "target",
-                    "showlegend": legend("target"),
-                    "hovertemplate": f"target %{{y}} {unit}<extra></extra>",
-                    "meta": {"role": "target", "id": mid},
-                    **axis,
-                }
-            )
-        bench = benchmark_of(item)
-        if bench is not None:
-            value, label = bench
-            traces.append(
-                {
-                    "type": "scatter",
-                    "x": x_ends,
-                    "y": [value, value],
-                    "mode": "lines",
-                    "line": {"color": _BENCHMARK, "width": 1.2, "dash": "dashdot"},
-                    "name": "benchmark",
-                    "legendgroup": "benchmark",
-                    "showlegend": legend("benchmark"),
-                    "hovertemplate": f"{esc(label)} {fmt_num(value)} {unit}<extra></extra>",
-                    "meta": {"role": "benchmark", "id": mid, "label": label},
-                    **axis,
-                }
-            )
+        panel = _Panel(mid, item, unit, k, shown)
+        rows = np.array(arrays.rows_of.get(mid, []), dtype=int)
+        if len(rows):
+            target = _target_line(item, model.kind_of(mid), history.index, all_x)
+            traces += panel.traces(arrays, rows, [all_x[0], all_x[-1]], target)
     layout = _grid(len(ids), cols, titles)
     # the traces and axes above are plain, known-good dicts: skip plotly's per-property
     # validation (most of the time of a 24-panel figure)
@@ -327,6 +199,162 @@ def spc_chart(
     apply_layout(fig, title, height=max(320, 230 * nrows + 80))
     fig.update_layout(meta={"stratlab": "spc_chart", "ids": ids})
     return fig
+
+
+class _Arrays:
+    """The :func:`stratlab.spc` table as column arrays, and each measure's rows."""
+
+    def __init__(self, table: pd.DataFrame) -> None:
+        import numpy as np
+        import pandas as pd
+
+        self.x = np.array(
+            pd.PeriodIndex(table["period"]).to_timestamp().to_pydatetime(), dtype=object
+        )
+        self.value = table["value"].to_numpy(dtype=float)
+        self.limits = table[["centre", "lower", "upper"]].to_numpy(dtype=float)
+        self.signal = table["signal"].to_numpy(dtype=bool)
+        self.rule = table["rule"].to_numpy(dtype=object)
+        self.rows_of: dict[str, list[int]] = {}
+        for i, mid in enumerate(table["measure"].to_numpy(dtype=object)):
+            self.rows_of.setdefault(str(mid), []).append(i)
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> _Arrays:
+        return cls(table)
+
+
+class _Panel:
+    """The traces of one KPI's panel (plain dicts; the legend shows each role once)."""
+
+    def __init__(self, mid: str, item: Any, unit: str, k: int, shown: set[str]) -> None:
+        self.mid, self.item, self.unit, self.shown = mid, item, unit, shown
+        self.name = esc(item.name)
+        self.axis = {
+            "xaxis": "x" if k == 0 else f"x{k + 1}",
+            "yaxis": "y" if k == 0 else f"y{k + 1}",
+        }
+
+    def trace(
+        self, role: str, name: str, x: Any, y: Any, hover: str, **style: Any
+    ) -> dict[str, Any]:
+        group = style.pop("group", role)
+        first = group not in self.shown
+        self.shown.add(group)
+        meta = {"role": role, "id": self.mid, **style.pop("meta", {})}
+        return {
+            "type": "scatter",
+            "x": x,
+            "y": y,
+            "mode": style.pop("mode", "lines"),
+            "name": name,
+            "legendgroup": group,
+            "showlegend": first,
+            "hovertemplate": hover + "<extra></extra>",
+            "meta": meta,
+            **style,
+            **self.axis,
+        }
+
+    def traces(
+        self,
+        a: _Arrays,
+        rows: Any,
+        ends: list[Any],
+        target: tuple[list[Any], list[float]] | None,
+    ) -> list[dict[str, Any]]:
+        unit, name = self.unit, self.name
+        point = f"{name}<br>%{{x|%Y-%m}}: %{{y}} {unit}"
+        out = [
+            self.trace(
+                "kpi",
+                "value (common cause)",
+                list(a.x[rows]),
+                a.value[rows],
+                point,
+                mode="lines+markers",
+                line={"color": _COMMON, "width": 1.5},
+                marker={"color": _COMMON, "size": 5},
+            )
+        ]
+        centre, lower, upper = (float(v) for v in a.limits[rows[0]])
+        if not math.isnan(upper):
+            out.append(
+                self.trace(
+                    "centre",
+                    "centre (mean)",
+                    ends,
+                    [centre, centre],
+                    f"centre {fmt_num(centre)} {unit}",
+                    line={"color": "#404040", "width": 1},
+                )
+            )
+            out.append(
+                self.trace(
+                    "limits",
+                    "natural process limits",
+                    [ends[0], ends[1], None, ends[0], ends[1]],
+                    [lower, lower, None, upper, upper],
+                    "limit %{y:.4g}",
+                    line={"color": "#404040", "width": 1, "dash": "dot"},
+                    meta={"lower": lower, "upper": upper},
+                )
+            )
+        out += self._signals(a, rows, centre, point)
+        if target is not None:
+            out.append(
+                self.trace(
+                    "target",
+                    "target",
+                    target[0],
+                    target[1],
+                    f"target %{{y}} {unit}",
+                    line={"color": _TARGET, "width": 1.2, "dash": "dash", "shape": "hv"},
+                )
+            )
+        bench = benchmark_of(self.item)
+        if bench is not None:
+            value, label = bench
+            out.append(
+                self.trace(
+                    "benchmark",
+                    "benchmark",
+                    ends,
+                    [value, value],
+                    f"{esc(label)} {fmt_num(value)} {unit}",
+                    line={"color": _BENCHMARK, "width": 1.2, "dash": "dashdot"},
+                    meta={"label": label},
+                )
+            )
+        return out
+
+    def _signals(self, a: _Arrays, rows: Any, centre: float, point: str) -> list[dict[str, Any]]:
+        import numpy as np
+
+        sig = rows[a.signal[rows]]
+        if not len(sig):
+            return []
+        direction = getattr(self.item, "direction", None)
+        kinds = np.array([signal_kind(direction, float(v), centre) for v in a.value[sig]])
+        out = []
+        for kind in ("improvement", "concern", "signal"):
+            chosen = sig[kinds == kind]
+            if len(chosen):
+                out.append(
+                    self.trace(
+                        "signal",
+                        _SIGNAL_NAMES[kind],
+                        list(a.x[chosen]),
+                        a.value[chosen],
+                        f"{point}<br>{kind}: %{{text}}",
+                        mode="markers",
+                        marker={"color": SIGNAL_COLORS[kind], "size": 9},
+                        text=[esc(r) for r in a.rule[chosen]],
+                        group=f"signal-{kind}",
+                        meta={"kind": kind},
+                    )
+                )
+        return out
 
 
 def _target_line(

@@ -182,6 +182,87 @@ def _read_yaml(path: Path) -> tuple[list[tuple[Any, dict[str, Any]]], dict[str, 
     return rows, defaults
 
 
+def _extra_keys(
+    raw: Mapping[str, Any], prefix: str | None, loc: dict[str, Any], problems: list[Problem]
+) -> tuple[dict[str, Any], bool]:
+    """A unit's keys beyond the unit keys: template parameters, unless one looks like a typo.
+
+    Returns the parameters and whether a misspelt unit key was reported.
+    """
+    extra: dict[str, Any] = {}
+    bad = False
+    for key in raw:
+        if key in _UNIT_KEYS:
+            continue
+        close = did_you_mean(key, _UNIT_KEYS, cutoff=0.75)
+        if not close:
+            extra[str(key)] = raw[key]  # an extra key is a template parameter
+            continue
+        problems.append(
+            Problem(
+                f"unknown key {key!r}",
+                fix=f"{close} a unit has unit, model, history, and optional period, "
+                "template, weight, comments; other keys are template parameters",
+                path=f"{prefix}.{key}" if prefix else key,
+                **loc,
+            )
+        )
+        bad = True
+    return extra, bad
+
+
+def _weight(
+    weight: Any, prefix: str | None, loc: dict[str, Any], problems: list[Problem]
+) -> float | None:
+    """The unit's weight in the group roll-up (default 1); None (reported) if not > 0."""
+    if weight in (None, ""):
+        return 1.0
+    if (
+        isinstance(weight, bool)
+        or not isinstance(weight, int | float)
+        or not (math.isfinite(weight) and weight > 0)
+    ):
+        problems.append(
+            Problem(
+                f"weight {weight!r} is not a positive number",
+                fix="give the unit's weight in the group roll-up, e.g. 2 (default 1)",
+                path=f"{prefix}.weight" if prefix else "weight",
+                **loc,
+            )
+        )
+        return None
+    return float(weight)
+
+
+def _unit_files(
+    raw: Mapping[str, Any],
+    base: Path,
+    prefix: str | None,
+    loc: dict[str, Any],
+    problems: list[Problem],
+) -> dict[str, str | None]:
+    """A unit's model, history and comments paths, resolved against the manifest's folder."""
+    files: dict[str, str | None] = {}
+    for key in ("model", "history", "comments"):
+        value = raw.get(key)
+        if value in (None, ""):
+            files[key] = None
+            continue
+        file = Path(str(value)).expanduser()
+        file = file if file.is_absolute() else base / file
+        if not file.is_file():
+            problems.append(
+                Problem(
+                    f"{key} file {str(value)!r} does not exist (looked for {file})",
+                    fix="paths are relative to the manifest's folder",
+                    path=f"{prefix}.{key}" if prefix else key,
+                    **loc,
+                )
+            )
+        files[key] = str(file)
+    return files
+
+
 def read_manifest(
     manifest: str | os.PathLike[str], output_dir: str | os.PathLike[str]
 ) -> list[Unit]:
@@ -238,24 +319,7 @@ def read_manifest(
                 )
             )
             continue
-        bad = False
-        extra: dict[str, Any] = {}
-        for key in raw:
-            if key not in _UNIT_KEYS:
-                close = did_you_mean(key, _UNIT_KEYS, cutoff=0.75)
-                if not close:
-                    extra[str(key)] = raw[key]  # an extra key is a template parameter
-                    continue
-                problems.append(
-                    Problem(
-                        f"unknown key {key!r}",
-                        fix=f"{close} a unit has unit, model, history, and optional period, "
-                        "template, weight, comments; other keys are template parameters",
-                        path=f"{prefix}.{key}" if prefix else key,
-                        **loc,
-                    )
-                )
-                bad = True
+        extra, bad = _extra_keys(raw, prefix, loc, problems)
         for key in _REQUIRED:
             if raw.get(key) in (None, ""):
                 problems.append(
@@ -282,24 +346,7 @@ def read_manifest(
             )
             continue
         seen[slug] = name
-        files: dict[str, str | None] = {}
-        for key in ("model", "history", "comments"):
-            value = raw.get(key)
-            if value in (None, ""):
-                files[key] = None
-                continue
-            file = Path(str(value)).expanduser()
-            file = file if file.is_absolute() else base / file
-            if not file.is_file():
-                problems.append(
-                    Problem(
-                        f"{key} file {str(value)!r} does not exist (looked for {file})",
-                        fix="paths are relative to the manifest's folder",
-                        path=f"{prefix}.{key}" if prefix else key,
-                        **loc,
-                    )
-                )
-            files[key] = str(file)
+        files = _unit_files(raw, base, prefix, loc, problems)
         params = dict(defaults.get("parameters") or {})
         own = raw.get("parameters") or {}
         if not isinstance(own, Mapping):
@@ -314,22 +361,8 @@ def read_manifest(
             continue
         params.update(own)
         params.update(extra)
-        weight = raw.get("weight")
-        if weight in (None, ""):
-            weight = 1.0
-        elif (
-            isinstance(weight, bool)
-            or not isinstance(weight, int | float)
-            or not (math.isfinite(weight) and weight > 0)
-        ):
-            problems.append(
-                Problem(
-                    f"weight {weight!r} is not a positive number",
-                    fix="give the unit's weight in the group roll-up, e.g. 2 (default 1)",
-                    path=f"{prefix}.weight" if prefix else "weight",
-                    **loc,
-                )
-            )
+        weight = _weight(raw.get("weight"), prefix, loc, problems)
+        if weight is None:
             continue
         template = str(raw.get("template") or defaults.get("template") or "quarterly_review")
         template_path = Path(template).expanduser()
