@@ -670,28 +670,19 @@ def _setup_batch(p: argparse.ArgumentParser) -> None:
 
 
 _MANIFEST_HELP = """stratlab review-batch units.csv -o reviews/ --jobs 2
-  stratlab review-batch units.yaml -o reviews/
 
-manifest (paths relative to the manifest's folder):
+manifest (CSV or YAML; paths relative to it):
   CSV   unit,model,history,weight,comments,samples
         north,north.yaml,north.csv,2,north_comments.csv,2000
-        south,south.yaml,south.csv,1,,2000
-  YAML  template: quarterly_review          # optional, shared
-        parameters: {samples: 2000}        # optional, shared
+  YAML  parameters: {samples: 2000}        # optional, shared (also: template)
         units:
           - {unit: north, model: north.yaml, history: north.csv, weight: 2, seed: 1}
-          - {unit: south, model: south.yaml, history: south.csv}
-  columns/keys: unit, model (required); history, period, template,
-  weight (the unit's weight in the group roll-up, default 1), comments (a
-  commentary file, see `stratlab review --comments`); every other column or
-  key is a template parameter (e.g. samples, seed, title); a YAML unit may
-  also give a `parameters` mapping.
-
-writes <unit>.html per unit, index.html (links only to reviews that were
-written) and group.html (units x objectives status grid, units x perspectives
-heatmap, each unit's biggest movers and stale KPIs, weighted group roll-up).
-A failing unit does not stop the others: one line per failure on stderr,
-exit status 1."""
+  unit, model required; history, period, template, weight (in the group
+  roll-up, default 1), comments (see review --comments) optional; any other
+  column or key is a template parameter (a YAML unit may give `parameters`).
+writes <unit>.html, index.html (links only to reviews written) and group.html
+(status grid, perspective heatmap, movers, stale KPIs, weighted roll-up).
+A failing unit does not stop the others: one line per failure, exit 1."""
 
 
 @command(
