@@ -33,6 +33,7 @@ __all__ = [
     "STATUS_SYMBOLS",
     "format_value",
     "model_html",
+    "render_text",
     "result_html",
     "status_chip",
     "table_html",
@@ -70,11 +71,22 @@ def _env() -> jinja2.Environment:
     )
     env.globals["palette"] = STATUS_COLORS
     env.globals["symbols"] = STATUS_SYMBOLS
+    env.filters["num"] = format_value
     return env
 
 
 def _render(template: str, **context: Any) -> str:
     return _env().get_template(template).render(**context)
+
+
+def render_text(source: str, **context: Any) -> str:
+    """Render a Jinja template given as text with stratlab's one environment.
+
+    Autoescaped, strict about undefined names, with the ``palette`` and
+    ``symbols`` globals and the ``num`` filter (:func:`format_value`): every HTML
+    page and table stratlab writes goes through here or :func:`_render`.
+    """
+    return str(_env().from_string(source).render(**context))
 
 
 # --------------------------------------------------------------------------- values

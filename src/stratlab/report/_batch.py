@@ -567,10 +567,9 @@ def write_index(table: pd.DataFrame, path: Path, *, title: str, group: str | Non
     A unit links to its review only when the review's HTML exists; ``group``
     names the group page to link to.
     """
-    import jinja2
+    from stratlab.render import render_text
 
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    page = env.from_string(
+    source = (
         resources.files("stratlab.report").joinpath("index.html.j2").read_text(encoding="utf-8")
     )
     rows = [
@@ -584,6 +583,5 @@ def write_index(table: pd.DataFrame, path: Path, *, title: str, group: str | Non
         for row in table.itertuples(index=False)
     ]
     failed = sum(1 for r in rows if r["status"] != "ok")
-    return atomic_write(
-        path, page.render(title=title, rows=rows, failed=failed, total=len(rows), group=group)
-    )
+    page = render_text(source, title=title, rows=rows, failed=failed, total=len(rows), group=group)
+    return atomic_write(path, page)

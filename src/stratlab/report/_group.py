@@ -54,7 +54,7 @@ def unit_summary(model: Any, history: Any, *, period: Any = None, top: int = 3) 
     since = None
     if kpis is not None and len(kpis) >= 2:
         moved = movers(strategy, kpis, period=period, top=top)
-        since = moved.attrs.get("since")
+        since = moved["since"].iloc[0] if len(moved) else None
         moved_rows = [
             {
                 "name": str(r.name),
@@ -76,8 +76,8 @@ def unit_summary(model: Any, history: Any, *, period: Any = None, top: int = 3) 
         "since": None if since is None else str(since),
         "stale": stale,
         "period": scores.attrs.get("period"),
-        "green": strategy.thresholds.green if strategy.thresholds else 0.7,
-        "amber": strategy.thresholds.amber if strategy.thresholds else 0.4,
+        "green": strategy.thresholds.green,
+        "amber": strategy.thresholds.amber,
     }
 
 
@@ -168,10 +168,8 @@ def write_group_page(
 
     ``units`` are the batch rows (``unit``, ``href`` or None, ``status``).
     """
-    import jinja2
-
     from stratlab.io import atomic_write
-    from stratlab.render import STATUS_COLORS, STATUS_SYMBOLS, format_value
+    from stratlab.render import render_text
 
     rollup = group_rollup(summaries, weights)
     objectives = rollup[rollup["kind"] == "objective"].to_dict("records")
@@ -179,13 +177,10 @@ def write_group_page(
     cells: dict[str, dict[str, Any]] = {}
     for unit, summary in summaries.items():
         cells[unit] = {n["id"]: n for n in (summary or {}).get("nodes", [])}
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["num"] = format_value
-    env.globals.update(palette=STATUS_COLORS, symbols=STATUS_SYMBOLS, heat=_heat, weights=weights)
-    page = env.from_string(
-        resources.files("stratlab.report").joinpath("group.html.j2").read_text(encoding="utf-8")
-    )
-    html = page.render(
+    html = render_text(
+        resources.files("stratlab.report").joinpath("group.html.j2").read_text(encoding="utf-8"),
+        heat=_heat,
+        weights=weights,
         title=title,
         units=units,
         summaries=summaries,

@@ -190,20 +190,11 @@ def scorecard_table(
     return frame
 
 
-def _env() -> Any:
-    import jinja2
+def _render(source: str, **context: Any) -> str:
+    """Render with stratlab's one Jinja environment, plus the trend colours and arrows."""
+    from stratlab.render import render_text
 
-    from stratlab.render import STATUS_COLORS, STATUS_SYMBOLS, format_value
-
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["num"] = format_value
-    env.globals.update(
-        palette=STATUS_COLORS,
-        symbols=STATUS_SYMBOLS,
-        trend_colors=_TREND_COLORS,
-        arrows=_ARROWS,
-    )
-    return env
+    return render_text(source, trend_colors=_TREND_COLORS, arrows=_ARROWS, **context)
 
 
 _STYLE = """<style>
@@ -263,11 +254,7 @@ def scorecard_html(frame: pd.DataFrame, *, caption: str | None = None) -> str:
     for r in rows:
         as_of = r.get("as_of")
         r["as_of"] = "" if as_of is None or as_of != as_of else str(as_of)
-    return str(
-        _env()
-        .from_string(_SCORECARD)
-        .render(rows=rows, caption=caption, previous=frame.attrs.get("previous"))
-    )
+    return _render(_SCORECARD, rows=rows, caption=caption, previous=frame.attrs.get("previous"))
 
 
 _ACTIONS = (
@@ -292,7 +279,7 @@ def actions_html(actions: pd.DataFrame, *, caption: str | None = "Open actions")
         due = r["due"]
         r["due"] = "" if due is None or due != due else due.strftime("%Y-%m-%d")
         r["period"] = str(r["period"])
-    return str(_env().from_string(_ACTIONS).render(rows=rows, caption=caption))
+    return _render(_ACTIONS, rows=rows, caption=caption)
 
 
 def spc_signals(model: Any, history: Any, *, period: Any = None) -> pd.DataFrame:
