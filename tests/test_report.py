@@ -296,7 +296,8 @@ def test_atomic_write_failure_keeps_old_file(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken)
-    with pytest.raises(OSError, match="disk full"):
+    # a located message naming the file, not a bare OSError (issue 16)
+    with pytest.raises(InputError, match=r"out\.html: cannot write the file: disk full"):
         atomic_write(target, "new")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.html"]

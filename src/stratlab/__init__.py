@@ -64,6 +64,8 @@ _LAZY: dict[str, str] = {
     "review_batch": "stratlab.report:run_batch",
     "demo": "stratlab.demo:run_demo",
     "portfolio": "stratlab.planning:plan_portfolio",
+    "Limits": "stratlab.limits",
+    "limits": "stratlab.limits",
 }
 
 __all__ = [
@@ -81,6 +83,7 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     __version__: str
     from . import datasets as datasets
+    from . import limits as limits
     from . import plots as plots
     from .datasets import load_example as load_example
     from .datasets import write_example as example  # noqa: F401 - command alias
@@ -91,6 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .io import load_model as load_model
     from .io import load_model as validate  # noqa: F401 - command alias
     from .io import save_model as save_model
+    from .limits import Limits as Limits
     from .model import Model as Model
     from .model import model_schema as model_schema
     from .model import model_schema as schema  # noqa: F401 - command alias

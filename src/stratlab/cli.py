@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from ._cli_history import add_history_options, read_history, warn_stale
-from .errors import InputError, Problem, ReportError, StratlabError
+from ._outputs import check_writable, refuse_inputs
+from .errors import (
+    InputError,
+    Problem,
+    ReportError,
+    StratlabError,
+    clean_text,
+    escape_controls,
+)
+from .limits import LIMIT_HELP
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,7 +80,10 @@ def _fmt(parser: argparse.ArgumentParser) -> None:
 def emit(frame: pd.DataFrame, fmt: str) -> None:
     """Print a result frame as an aligned table, CSV or JSON records."""
     if fmt == "csv":
-        sys.stdout.write(frame.to_csv(index=False, float_format="%.10g"))
+        from ._xlsx import csv_safe
+
+        # text meant for a spreadsheet: '=cmd|...' is shown, never run (OWASP CSV injection)
+        sys.stdout.write(csv_safe(frame).to_csv(index=False, float_format="%.10g"))
     elif fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", indent=2, double_precision=15) + "\n")
     else:
@@ -92,6 +104,10 @@ def emit(frame: pd.DataFrame, fmt: str) -> None:
                 if shown[col].dtype == float:
                     shown[col] = shown[col].map(plain_number)
             shown = shown.astype(object).where(shown.notna(), "")
+            for col in shown.columns:  # a name can't repaint or clear the terminal
+                shown[col] = shown[col].map(
+                    lambda v: escape_controls(v) if isinstance(v, str) else v
+                )
             sys.stdout.write(shown.to_string(index=False) + "\n")
 
 
@@ -510,6 +526,10 @@ def _calibrate(args: argparse.Namespace) -> pd.DataFrame:
 
     out = Path(args.output)
     _refuse_overwrite(out, args.force, same_as=args.model)
+    # the history is never overwritten; the model only with --force (a deliberate
+    # in-place recalibration, which keeps the file's comments and layout)
+    refuse_inputs({"-o": out}, {"history": args.history})
+    check_writable(out)
     result = calibrate(args.model, read_history(args), seed=args.seed)
     frame = result.to_frame()
     save_model(result.model, out)
@@ -746,6 +766,7 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.setup(sub)
         if any(a.dest == "history" for a in sub._actions):
             add_history_options(sub)
+        sub.add_argument("--limit", action="append", default=[], metavar="N=V", help=LIMIT_HELP)
     return parser
 
 
@@ -758,37 +779,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     import warnings
 
+    from ._signals import Terminated, handle_signals
+    from .limits import parse_limits, using
+
     def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
-        print(f"stratlab {args.command}: warning: {message}", file=sys.stderr)
+        _say(clean_text(f"stratlab {args.command}: warning: {message}"))
 
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = show
-            result = COMMANDS[args.command].run(args)
-        if result is None:
+        with handle_signals():
+            with warnings.catch_warnings(), using(parse_limits(args.limit)):
+                warnings.showwarning = show
+                result = COMMANDS[args.command].run(args)
+            if result is None:
+                return 0
+            if isinstance(result, int):
+                return result
+            emit(result, getattr(args, "format", "table"))
             return 0
-        if isinstance(result, int):
-            return result
-        emit(result, getattr(args, "format", "table"))
-        return 0
     except ReportError as exc:
-        print(f"stratlab {args.command}: {exc}", file=sys.stderr)
+        _say(f"stratlab {args.command}: {exc}")
         return 1
     except StratlabError as exc:
-        print(f"stratlab {args.command}: {exc}", file=sys.stderr)
+        _say(f"stratlab {args.command}: {exc}")
         return 2
     except BrokenPipeError:  # the reader went away (e.g. `stratlab score … | head`): not an error
         return 0
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(
-            f"stratlab {args.command}:{where}: {exc.strerror or exc}. Fix: check the path and its permissions.",
-            file=sys.stderr,
-        )
+        fix = "Fix: check the path and its permissions."
+        _say(clean_text(f"stratlab {args.command}:{where}: {exc.strerror or exc}. {fix}"))
         return 2
+    except Terminated as exc:
+        _say(f"stratlab {args.command}: {exc.summary}")
+        return exc.status
     except KeyboardInterrupt:
-        print("stratlab: interrupted", file=sys.stderr)
+        _say("stratlab: interrupted")
         return 130
+    except RecursionError:
+        _say(f"stratlab {args.command}: the input is nested too deeply. Fix: check its brackets.")
+        return 2
+
+
+def _say(line: str) -> None:
+    """One line on stderr, even when stderr cannot encode it."""
+    try:
+        print(line, file=sys.stderr)
+    except UnicodeEncodeError:
+        print(line.encode("ascii", "backslashreplace").decode("ascii"), file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ command line prints as is (exit status 2, no traceback).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -70,11 +71,58 @@ class Problem:
         return ", ".join(parts)
 
     def __str__(self) -> str:
-        where = self.location
-        text = f"{where}: {self.message}" if where else self.message
+        where = clean_text(self.location)
+        message = clean_text(self.message)
+        text = f"{where}: {message}" if where else message
         if self.fix:
-            text += f" Fix: {self.fix}"
+            text += f" Fix: {clean_text(self.fix)}"
         return text
+
+
+#: Characters of echoed input kept in a message (see :func:`clean_text`).
+ECHO_CHARS = 200
+#: Characters kept of any one part of a message (location, message, fix).
+PART_CHARS = 2_000
+
+_CONTROL = re.compile(
+    "[\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]"
+)
+# a quoted echo of input ('...' or "..."); linear: a run of non-quotes then the quote
+_QUOTED = re.compile(f"'[^']{{{ECHO_CHARS},}}'|\"[^\"]{{{ECHO_CHARS},}}\"")
+_LONG_RUN = re.compile(rf"\S{{{2 * ECHO_CHARS},}}")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _shorten(match: re.Match[str]) -> str:
+    text = match.group()
+    quote = text[0] if text[0] in "'\"" and text[-1] == text[0] else ""
+    return f"{text[:ECHO_CHARS]}…{quote} [{len(text) - ECHO_CHARS:,} more characters]"
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with control characters, bidi overrides and lone surrogates shown as escapes."""
+    return _CONTROL.sub(_escape, text)
+
+
+def clean_text(text: str) -> str:
+    """Make text safe to print: control characters escaped, echoed input cut short.
+
+    Every message goes through here once (:meth:`Problem.__str__`), so a cell
+    of 100 MB is echoed as its first 200 characters, and escape sequences,
+    carriage returns, bidi overrides or lone surrogates in an input never reach
+    the terminal raw (they are shown as ``\\x1b``, ``\\ud800``...).
+    """
+    text = str(text)
+    text = _CONTROL.sub(_escape, text)
+    text = _QUOTED.sub(_shorten, text)
+    text = _LONG_RUN.sub(_shorten, text)
+    if len(text) > PART_CHARS:
+        text = f"{text[:PART_CHARS]}…[cut]"
+    return text
 
 
 class StratlabError(Exception):

@@ -70,6 +70,7 @@ from .errors import InputError, Problem, StratlabWarning
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .limits import Limits
     from .model import Model
     from .typing import HistoryLike, ModelLike
 
@@ -342,6 +343,7 @@ def whatif(
     *,
     horizon: int | None = None,
     period: Any = None,
+    limits: Limits | None = None,
 ) -> WhatIfResult:
     """What happens to every node when measures, key results or link weights change.
 
@@ -358,6 +360,8 @@ def whatif(
         Periods of the trajectory (default ``max(8, 3 × the largest lag)``).
     period : str or Period, optional
         Start from this period of the history (as :func:`stratlab.score`).
+    limits : Limits, optional
+        ``horizon`` may not exceed ``limits.horizon`` (default 1,200 periods).
 
     Returns
     -------
@@ -380,6 +384,9 @@ def whatif(
     if horizon is None:
         horizon = max(8, 3 * compiled.max_lag)
     horizon = check_int(horizon, "horizon", minimum=0, fix="e.g. horizon=8.")
+    from .limits import check
+
+    check("horizon", "the horizon in periods", int(horizon), limits, fix="e.g. horizon=8.")
     base = get_baseline(model, history, period)
     return WhatIfResult(model, tuple(chs), int(horizon), base, apply_changes(base, chs))
 

@@ -72,13 +72,13 @@ from .periods import elapsed_share
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .limits import Limits
     from .model import Model
     from .typing import HistoryLike, ModelLike
 
 __all__ = ["BLOCK", "SimulationResult", "simulate"]
 
 BLOCK = 2048
-MEMORY_LIMIT = 1536 * 2**20  # bytes of stored samples (float32)
 SUMMARY_COLUMNS = ["id", "kind", "name", "mean", "p05", "p50", "p95", "p_green"]
 
 
@@ -548,6 +548,7 @@ def simulate(
     progress: bool | None = None,
     weight_uncertainty: bool = True,
     spread: float = 1.0,
+    limits: Limits | None = None,
 ) -> SimulationResult:
     """Monte Carlo: probability of reaching each objective and what drives the risk.
 
@@ -575,6 +576,9 @@ def simulate(
         Draw link weights written as ``[lo, hi]``.
     spread : float, default 1
         Scales every input's spread (0: deterministic).
+    limits : Limits, optional
+        samples × nodes may not exceed ``limits.sample_values`` (1.5 GiB of
+        float32 scores by default), checked before any draw.
 
     Returns
     -------
@@ -613,14 +617,19 @@ def simulate(
         seed = check_int(seed, "seed", minimum=0, fix="e.g. seed=42.")
     compiled = compile_model(model)
     n_nodes = len(node_table(model).ids)
-    if samples * n_nodes * 4 > MEMORY_LIMIT:
-        raise InputError(
-            Problem(
-                f"{samples:,} samples × {n_nodes:,} nodes need "
-                f"{samples * n_nodes * 4 / 2**30:.1f} GiB of memory for the samples.",
-                fix=f"use samples ≤ {MEMORY_LIMIT // (4 * n_nodes):,}.",
-            )
-        )
+    from .limits import check
+    from .limits import resolve as resolve_limits
+
+    lim = resolve_limits(limits)
+    check(
+        "sample_values",
+        f"samples × nodes ({samples:,} × {n_nodes:,}, "
+        f"{samples * n_nodes * 4 / 2**30:.1f} GiB of memory for the float32 scores)",
+        samples * n_nodes,
+        lim,
+        fix=f"use samples ≤ {lim.sample_values // max(1, n_nodes):,}.",
+    )
+    check("horizon", "the horizon in periods", horizon, lim, fix="e.g. horizon=4.")
     width = len(compiled.measures) + len(compiled.key_results) + 2 * len(compiled.objectives)
     if chunk_size is None:
         blocks_per_chunk = max(1, (2**25) // max(1, width * 8 * BLOCK))

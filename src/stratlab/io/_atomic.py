@@ -36,12 +36,32 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
                 file=str(target),
             )
         ) from None
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent or "."
+        )
+    except OSError as exc:
+        raise InputError(
+            Problem(
+                f"cannot write in the folder {str(target.parent)!r}: {exc.strerror or exc}.",
+                fix="choose another output path, or check the folder's permissions.",
+                file=str(target),
+            )
+        ) from None
     os.close(fd)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         yield Path(tmp)
         os.replace(tmp, target)
+    except OSError as exc:  # disk full, permissions: name the file being written
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(
+            Problem(
+                f"cannot write the file: {exc.strerror or exc}.",
+                fix="free some disk space, or choose another output path.",
+                file=str(target),
+            )
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

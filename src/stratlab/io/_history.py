@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._util import did_you_mean
 from ..errors import HistoryError, InputError, Problem, StratlabWarning
+from ..limits import Limits, check_history_file, check_history_frame
 from ..periods import CADENCE_FREQ, PERIOD_FORMS, freq_code, to_frequency
 from ._cells import (
     Problems,
@@ -57,6 +58,7 @@ def load_history(
     dayfirst: bool = False,
     strict: bool = False,
     coerce: bool = False,
+    limits: Limits | None = None,
 ) -> pd.DataFrame:
     """Read a KPI history, long or wide, into a wide DataFrame indexed by review period.
 
@@ -95,6 +97,9 @@ def load_history(
         changed cells is in ``attrs["fixed"]`` and in a warning.
         ``attrs["last_reported"]`` names the last period with a value at the
         file's own frequency (the elapsed share of a review is taken from it).
+    limits : Limits, optional
+        Size limits (file bytes, rows, columns, workbook size), checked before
+        the file is parsed (default :func:`stratlab.limits.current`).
 
     Returns
     -------
@@ -111,9 +116,13 @@ def load_history(
         (with ``strict``) unknown id with its file, sheet, row and column: the
         exact count, grouped by column, the first 50 shown.
     """
+    if isinstance(source, (str, Path)) and Path(source).is_file():
+        kind = HISTORY_SUFFIXES.get(Path(source).suffix.lower())
+        if kind is not None:  # bounded before pandas or openpyxl reads it
+            check_history_file(Path(source), kind, str(source), limits)
     raw = read_history_source(source, sheet=sheet, decimal=decimal)
     return history_from_frame(
-        raw, model, freq=freq, dayfirst=dayfirst, strict=strict, coerce=coerce
+        raw, model, freq=freq, dayfirst=dayfirst, strict=strict, coerce=coerce, limits=limits
     )
 
 
@@ -158,6 +167,7 @@ def history_from_frame(
     dayfirst: bool = False,
     strict: bool = False,
     coerce: bool = False,
+    limits: Limits | None = None,
 ) -> pd.DataFrame:
     """Validate a raw history table (see :func:`load_history`) from any source.
 
@@ -185,6 +195,7 @@ def history_from_frame(
             ),
             file=raw.file,
         )
+    check_history_frame(raw.frame, file=raw.file, limits=limits)
     ctx = _Reading(
         raw,
         model,
@@ -205,6 +216,7 @@ def history_from_frame(
     if model is not None:
         check_fractions(wide, model, ctx.probs, coerce, ctx.fixed)
     ctx.probs.raise_if_any()
+    check_history_frame(wide, file=raw.file, limits=limits, require_rows=True)
     wide = _on_grid(wide, model, freq)
     _report_fixed(ctx, wide)
     return wide
@@ -316,7 +328,7 @@ def _from_wide(ctx: _Reading, cols: dict[str, Any]) -> tuple[pd.DataFrame, list[
         pbody = raw.percent.drop(columns=[cols["period"]]) if "period" in cols else raw.percent
         pbody = pbody.reset_index(drop=True)
     names = [str(c).strip() for c in body.columns]
-    for c in [c for i, c in enumerate(names) if c in names[:i]]:
+    for c in _repeated(names):
         probs.add(f"column {c!r} appears more than once.", "keep one column per measure.", column=c)
     known = ctx.known
     unknown = [c for c in dict.fromkeys(names) if c not in known] if known is not None else []
@@ -334,6 +346,17 @@ def _from_wide(ctx: _Reading, cols: dict[str, Any]) -> tuple[pd.DataFrame, list[
             column="period",
         )
     return wide, unknown
+
+
+def _repeated(names: list[str]) -> list[str]:
+    """Names given more than once, each once, in order (linear: 200,000 columns stay fast)."""
+    seen: set[str] = set()
+    twice: dict[str, None] = {}
+    for name in names:
+        if name in seen:
+            twice[name] = None
+        seen.add(name)
+    return list(twice)
 
 
 def _wide_numbers(

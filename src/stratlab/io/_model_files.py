@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._util import did_you_mean
 from ..errors import InputError, ModelError, Problem, StratlabError
+from ..limits import Limits, check_file_size, check_yaml_tree
+from ..limits import resolve as resolve_limits
 from ..model import SECTIONS, TOP, Model, build_model, path_str, to_dict
 from ._atomic import atomic_path
 
@@ -30,10 +33,11 @@ MODEL_SUFFIXES = {
 # --------------------------------------------------------------------------- model files
 
 
-def read_model_file(path: str | Path) -> Model:
+def read_model_file(path: str | Path, *, limits: Limits | None = None) -> Model:
     """Read and validate a YAML, JSON or Excel model file (see :func:`stratlab.load_model`)."""
     p = Path(path)
     file = str(path)
+    lim = resolve_limits(limits)
     fmt = MODEL_SUFFIXES.get(p.suffix.lower())
     if fmt is None:
         raise ModelError(
@@ -48,11 +52,12 @@ def read_model_file(path: str | Path) -> Model:
         raise ModelError(
             Problem("the file does not exist.", fix="check the path.", file=file), file=file
         )
+    check_file_size(p, file, lim, error=ModelError)
     if fmt == "excel":
-        data, locate = _read_excel_model(p)
-        return build_model(data, file=file, locate=locate)
+        data, locate = _read_excel_model(p, lim)
+        return build_model(data, file=file, locate=locate, limits=lim)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ModelError(
             Problem(
@@ -67,9 +72,9 @@ def read_model_file(path: str | Path) -> Model:
             Problem("the file is empty.", fix="start from `stratlab example DIR`.", file=file),
             file=file,
         )
-    data, lines, early = _parse_yaml_or_json(text, file, fmt)
+    data, lines, early = _parse_yaml_or_json(text, file, fmt, lim)
     try:
-        model = build_model(data, file=file, locate=_line_locator(lines))
+        model = build_model(data, file=file, locate=_line_locator(lines), limits=lim)
     except ModelError as exc:
         raise ModelError(early + exc.problems, file=file) from None
     if early:
@@ -88,7 +93,25 @@ def _line_locator(
 
 
 def _parse_yaml_or_json(
-    text: str, file: str, fmt: str
+    text: str, file: str, fmt: str, limits: Limits | None = None
+) -> tuple[Any, dict[tuple[Any, ...], int], list[Problem]]:
+
+    lim = resolve_limits(limits)
+    try:
+        return _parse_yaml_or_json_bounded(text, file, fmt, lim)
+    except RecursionError:
+        raise ModelError(
+            Problem(
+                "the document is nested too deeply to read.",
+                fix=f"a model is a few levels deep; check the brackets (limit nesting={lim.nesting}).",
+                file=file,
+            ),
+            file=file,
+        ) from None
+
+
+def _parse_yaml_or_json_bounded(
+    text: str, file: str, fmt: str, lim: Limits
 ) -> tuple[Any, dict[tuple[Any, ...], int], list[Problem]]:
     import yaml
 
@@ -105,8 +128,26 @@ def _parse_yaml_or_json(
                 seen[k] = v
             return seen
 
+        def parse_int(digits: str) -> Any:
+            if len(digits) > lim.number_digits:
+                raise _TooManyDigits(len(digits))
+            return int(digits)
+
         try:
-            data = json.loads(text, object_pairs_hook=hook)
+            node, _ = _compose(text, construct=False, file=file, limits=lim)
+        except yaml.YAMLError:
+            node = None
+        try:
+            data = json.loads(text, object_pairs_hook=hook, parse_int=parse_int)
+        except _TooManyDigits as exc:
+            raise ModelError(
+                Problem(
+                    f"a number with {exc.args[0]:,} digits is out of range.",
+                    fix="write a number of ordinary size (e.g. 1.5e9).",
+                    file=file,
+                ),
+                file=file,
+            ) from None
         except json.JSONDecodeError as exc:
             raise ModelError(
                 Problem(
@@ -117,15 +158,13 @@ def _parse_yaml_or_json(
                 ),
                 file=file,
             ) from None
-        try:
-            node, _ = _compose(text, construct=False)
-            if node is not None:
-                _walk(node, (), lines, early, file)
-        except yaml.YAMLError:
+        if node is not None:
+            _walk(node, (), lines, early, file)
+        else:
             early.extend(Problem(f"duplicate key {k!r}.", fix="keep one.", file=file) for k in dups)
         return data, lines, early
     try:
-        node, data = _compose(text, construct=True)
+        node, data = _compose(text, construct=True, file=file, limits=lim)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -142,11 +181,19 @@ def _parse_yaml_or_json(
     return data, lines, early
 
 
-def _compose(text: str, *, construct: bool) -> tuple[Any, Any]:
+class _TooManyDigits(Exception):
+    pass
+
+
+def _compose(
+    text: str, *, construct: bool, file: str | None = None, limits: Limits | None = None
+) -> tuple[Any, Any]:
     """Parse once into the node tree (for line numbers) and build plain data from it.
 
     Uses libyaml's safe loader when present (several times faster); either way only
     the safe constructor runs, so tags that would build Python objects are refused.
+    The node tree is measured before anything is built (:func:`stratlab.limits.check_yaml_tree`):
+    alias bombs, deep nesting, huge numbers and invalid Unicode are refused.
     """
     import yaml
 
@@ -154,6 +201,8 @@ def _compose(text: str, *, construct: bool) -> tuple[Any, Any]:
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            check_yaml_tree(node, file=file, limits=limits, error=ModelError)
         data = loader.construct_document(node) if construct and node is not None else None
     finally:
         loader.dispose()
@@ -208,11 +257,16 @@ EXCEL_SHEETS = (
 
 
 def _read_excel_model(
-    path: Path,
+    path: Path, limits: Limits | None = None
 ) -> tuple[dict[str, Any], Callable[[tuple[Any, ...]], dict[str, Any]]]:
     import openpyxl
 
+    from .._xlsx import inspect_workbook
+    from ..limits import check_xlsx
+
     file = str(path)
+    check_xlsx(path, file, limits, error=ModelError)
+    inspect_workbook(path, file, error=ModelError)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
@@ -258,6 +312,10 @@ def _read_excel_model(
         if not rows:
             continue
         header = [str(h).strip() if h is not None else "" for h in rows[0]]
+        twice = _duplicate_headers(header, section, file)
+        if twice:
+            problems.extend(twice)
+            continue
         items: list[dict[str, Any]] = []
         for r, row in enumerate(rows[1:], start=2):
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
@@ -319,6 +377,22 @@ def _read_excel_model(
     return data, locate
 
 
+def _duplicate_headers(header: list[str], section: str, file: str) -> list[Problem]:
+    """One problem per column name given twice in a sheet's header (one would be ignored)."""
+    return [
+        Problem(
+            f"the column {h!r} appears more than once: one would be ignored.",
+            fix="keep one column of that name.",
+            file=file,
+            sheet=section,
+            row=1,
+            column=h,
+        )
+        for h, n in Counter(h for h in header if h).items()
+        if n > 1
+    ]
+
+
 def rec_set(rec: dict[str, Any], col: str, value: Any) -> None:
     if "." in col:
         head, tail = col.split(".", 1)
@@ -348,6 +422,8 @@ def _excel_value(section: str, col: str, value: Any) -> Any:
         spec = {**SECTIONS.get(section, {}), **TOP}.get(col)
         if spec is not None and spec.type in ("number", "int"):
             return _maybe_number(text)
+        if spec is not None and spec.type == "str":
+            return value  # names and descriptions as written (a model file reads back unchanged)
         return text
     if isinstance(value, float) and value.is_integer() and col in ("lag", "stratlab"):
         return int(value)
@@ -411,19 +487,31 @@ def _yaml_template(source: str | None) -> tuple[str | None, dict[str, Any] | Non
 
 
 def _write_excel(data: dict[str, Any], path: Path) -> None:
+    import io as _io
+
     import openpyxl
+
+    from .._xlsx import text_cell
+
+    def append(sheet: Any, row: list[Any]) -> None:
+        # text is stored as text: a name starting with '=' must never become a formula
+        sheet.append(row)
+        for cell, value in zip(sheet[sheet.max_row], row, strict=False):
+            if isinstance(value, str):
+                text_cell(cell, value)
 
     wb = openpyxl.Workbook()
     ws = wb.active
-    assert ws is not None
+    if ws is None:  # pragma: no cover - a new Workbook always has a sheet
+        ws = wb.create_sheet("model")
     ws.title = "model"
-    ws.append(["key", "value"])
+    append(ws, ["key", "value"])
     for key, value in data.items():
         if key == "thresholds":
             for k, v in value.items():
-                ws.append([f"thresholds.{k}", v])
+                append(ws, [f"thresholds.{k}", v])
         elif not isinstance(value, list):
-            ws.append([key, value])
+            append(ws, [key, value])
     sections = dict(data)
     krs = [{"okr": o["id"], **kr} for o in data.get("okrs", []) for kr in o["key_results"]]
     sections["okrs"] = [
@@ -439,10 +527,15 @@ def _write_excel(data: dict[str, Any], path: Path) -> None:
         for row in flat:
             header.extend(k for k in row if k not in header)
         sheet = wb.create_sheet(section)
-        sheet.append(header)
+        append(sheet, header)
         for row in flat:
-            sheet.append([row.get(h) for h in header])
-    wb.save(path)
+            append(sheet, [row.get(h) for h in header])
+    # build the zip in memory, then write it in one go: a full disk gives one
+    # located error, never openpyxl's half-closed zip complaining at exit
+    buffer = _io.BytesIO()
+    wb.save(buffer)
+    with open(path, "wb") as handle:
+        handle.write(buffer.getvalue())
 
 
 def _flatten(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -463,7 +556,7 @@ def _flatten(item: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- files
 
 
-def load_model(source: ModelLike) -> Model:
+def load_model(source: ModelLike, *, limits: Limits | None = None) -> Model:
     """Load and validate a strategy model.
 
     Parameters
@@ -471,6 +564,9 @@ def load_model(source: ModelLike) -> Model:
     source : path, mapping or Model
         A YAML (``.yaml``/``.yml``), JSON (``.json``) or Excel (``.xlsx``) file,
         or a mapping in the same format.  A :class:`Model` is returned as is.
+
+    limits : Limits, optional
+        Size limits (default: :func:`stratlab.limits.current`).
 
     Returns
     -------
@@ -484,7 +580,7 @@ def load_model(source: ModelLike) -> Model:
     if isinstance(source, Model):
         return source
     if isinstance(source, Mapping):
-        return build_model(source)
+        return build_model(source, limits=limits)
     if not isinstance(source, (str, Path)):
         from ..errors import InputError
 
@@ -494,7 +590,7 @@ def load_model(source: ModelLike) -> Model:
                 fix="pass stratlab.load_model(path) or the path of a .yaml, .json or .xlsx model file.",
             )
         )
-    return read_model_file(source)
+    return read_model_file(source, limits=limits)
 
 
 def save_model(model: Model, path: str | Path, *, digits: int = 3) -> Path:

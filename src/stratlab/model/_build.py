@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from .._util import did_you_mean
 from ..errors import ModelError, Problem
+from ..limits import Limits
 from ._check import Locator, _Checker, _describe, _no_location, path_str
 from ._schema import FORMAT_VERSION, SECTIONS, TOP
 from ._types import (
@@ -424,7 +425,13 @@ def _check_document(data: Any, file: str | None) -> None:
         )
 
 
-def build_model(data: Any, *, file: str | None = None, locate: Locator | None = None) -> Model:
+def build_model(
+    data: Any,
+    *,
+    file: str | None = None,
+    locate: Locator | None = None,
+    limits: Limits | None = None,
+) -> Model:
     """Validate a raw mapping (as read from a model file) and build a :class:`Model`.
 
     Parameters
@@ -435,12 +442,17 @@ def build_model(data: Any, *, file: str | None = None, locate: Locator | None = 
         The file it was read from, named in every problem.
     locate : callable, optional
         Maps a key path to its location in the file (line, or sheet and row).
+    limits : Limits, optional
+        A model with more than ``limits.model_nodes`` nodes is refused first.
 
     Raises
     ------
     ModelError
         Every problem at once, each with its location, key path and fix.
     """
+    from ..limits import check_model_size
+
+    check_model_size(data, file=file, limits=limits)
     _check_document(data, file)
     chk = _Checker(file, locate or _no_location)
     top = chk.record(data, TOP, (), "model") or {}

@@ -12,6 +12,9 @@ from ..errors import Problem
 from ._schema import BENCHMARK_KEYS, SLUG, THRESHOLD_KEYS, FieldSpec, S
 from ._types import Benchmark, Thresholds
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_INVALID = object()
+
 # --------------------------------------------------------------------------- locations
 
 
@@ -78,7 +81,15 @@ class _Checker:
                 "write a plain number such as 45 or 0.5.",
             )
             return None
-        num = float(value)
+        try:
+            num = float(value)
+        except OverflowError:
+            self.add(
+                path,
+                f"the number {str(value)[:20]}… ({len(str(value)):,} digits) is out of range.",
+                "write a number of ordinary size (e.g. 1.5e9).",
+            )
+            return None
         if not math.isfinite(num):
             self.add(
                 path,
@@ -98,7 +109,24 @@ class _Checker:
                 return None
         return num
 
+    def _plain(self, value: Any, path: tuple[Any, ...]) -> Any:
+        """numpy scalars as plain numbers; text with lone surrogates is invalid."""
+        if type(value).__module__ == "numpy" and hasattr(value, "item"):
+            return value.item()  # e.g. from a DataFrame row
+        if isinstance(value, str) and _SURROGATE.search(value):
+            self.add(
+                path,
+                "the text holds a lone surrogate (an invalid Unicode character, e.g. \\ud800).",
+                "remove it or write the character itself.",
+            )
+            return _INVALID
+        return value
+
     def check(self, value: Any, spec: FieldSpec, path: tuple[Any, ...]) -> Any:
+        """The checked value of one field (None, with a problem added, when invalid)."""
+        value = self._plain(value, path)
+        if value is _INVALID:
+            return None
         special = {"date": self.date, "targets": self.targets, "benchmark": self.benchmark}
         if spec.type in special:
             return special[spec.type](value, path)

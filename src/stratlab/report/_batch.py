@@ -5,17 +5,19 @@ from __future__ import annotations
 import csv
 import math
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stratlab._outputs import check_writable, refuse_inputs, safe_file_stem
+from stratlab._signals import Terminated, stop_children
 from stratlab._util import did_you_mean
 from stratlab.errors import InputError, Problem, StratlabError
 from stratlab.io import atomic_write
-from stratlab.report._templates import load_template, validate_parameters
+from stratlab.limits import check_file_size, check_yaml_tree
+from stratlab.report._templates import coerce_parameters, load_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,8 +55,12 @@ class Unit:
     comments: str | None = None
 
 
+#: File stems a unit's review may not take (compared ignoring case): the batch's own pages.
+_RESERVED_STEMS = frozenset({"index", "group"})
+
+
 def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "unit"
+    return safe_file_stem(name, reserved=_RESERVED_STEMS)
 
 
 def _scalar(text: str) -> Any:
@@ -73,6 +79,17 @@ def _read_csv(path: Path) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
+        twice = sorted({h for h in header if header.count(h) > 1}) if len(header) < 1000 else []
+        if twice:
+            raise InputError(
+                Problem(
+                    f"the header row names {', '.join(map(repr, twice))} more than once: "
+                    "one column would be ignored",
+                    fix="keep one column of each name",
+                    file=str(path),
+                    line=1,
+                )
+            )
         if "unit" not in header or "model" not in header:
             raise InputError(
                 Problem(
@@ -128,10 +145,18 @@ def _read_yaml(path: Path) -> tuple[list[tuple[Any, dict[str, Any]]], dict[str, 
     """Units of a YAML manifest: a list of units, or ``{units: [...], template, parameters}``."""
     import yaml
 
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)
+        try:
+            root = loader.get_single_node()
+            if root is not None:
+                # alias bombs and deep nesting are refused before anything is expanded
+                check_yaml_tree(root, file=str(path))
+                _refuse_duplicate_keys(root, path)
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(
@@ -263,6 +288,79 @@ def _unit_files(
     return files
 
 
+def _refuse_duplicate_keys(root: Any, path: Path) -> None:
+    """InputError for a key given twice in one mapping (YAML would silently keep the last)."""
+    import yaml
+
+    stack = [root]
+    seen_nodes: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[Any] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in keys:
+                        raise InputError(
+                            Problem(
+                                f"the key {key.value!r} is given twice: the first value would be ignored",
+                                fix="keep one of them",
+                                file=str(path),
+                                line=key.start_mark.line + 1,
+                            )
+                        )
+                    keys.add(key.value)
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _read_rows(path: Path) -> tuple[list[tuple[Any, dict[str, Any]]], dict[str, Any]]:
+    """(rows, shared defaults) of a CSV or YAML manifest; InputError for an unreadable one."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        raise InputError(
+            Problem(
+                f"unsupported manifest format {suffix or '(no suffix)'!r}",
+                fix="use a .csv or .yaml manifest",
+                file=str(path),
+            )
+        )
+    check_file_size(path, str(path))
+    defaults: dict[str, Any] = {}
+    try:
+        if suffix == ".csv":
+            rows: list[tuple[Any, dict[str, Any]]] = list(_read_csv(path))
+        else:
+            rows, defaults = _read_yaml(path)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            Problem(
+                f"the manifest is not UTF-8 text (byte {exc.start})",
+                fix="save it as UTF-8 (in Excel: CSV UTF-8)",
+                file=str(path),
+            )
+        ) from None
+    except csv.Error as exc:
+        raise InputError(
+            Problem(
+                f"cannot read the CSV manifest: {exc}", fix="save it as plain CSV", file=str(path)
+            )
+        ) from None
+    if not rows:
+        raise InputError(
+            Problem(
+                "the manifest lists no units",
+                fix="add one row per unit under the header: unit,model,history",
+                file=str(path),
+            )
+        )
+    return rows, defaults
+
+
 def read_manifest(
     manifest: str | os.PathLike[str], output_dir: str | os.PathLike[str]
 ) -> list[Unit]:
@@ -286,20 +384,7 @@ def read_manifest(
                 file=str(path),
             )
         )
-    suffix = path.suffix.lower()
-    defaults: dict[str, Any] = {}
-    if suffix == ".csv":
-        rows: list[tuple[Any, dict[str, Any]]] = list(_read_csv(path))
-    elif suffix in (".yaml", ".yml"):
-        rows, defaults = _read_yaml(path)
-    else:
-        raise InputError(
-            Problem(
-                f"unsupported manifest format {suffix or '(no suffix)'!r}",
-                fix="use a .csv or .yaml manifest",
-                file=str(path),
-            )
-        )
+    rows, defaults = _read_rows(path)
     base = path.resolve().parent
     out = Path(output_dir).expanduser()
     problems: list[Problem] = []
@@ -335,17 +420,17 @@ def read_manifest(
             continue
         name = str(raw["unit"])
         slug = _slug(name)
-        if slug in seen:
+        if slug.lower() in seen:  # case-insensitive file systems (macOS, Windows)
             problems.append(
                 Problem(
-                    f"unit {name!r} has the same output file name as unit {seen[slug]!r}",
-                    fix="give every unit a distinct name",
+                    f"unit {name!r} has the same output file name as unit {seen[slug.lower()]!r}",
+                    fix="give every unit a distinct name (file names ignore case and punctuation)",
                     path=prefix,
                     **loc,
                 )
             )
             continue
-        seen[slug] = name
+        seen[slug.lower()] = name
         files = _unit_files(raw, base, prefix, loc, problems)
         params = dict(defaults.get("parameters") or {})
         own = raw.get("parameters") or {}
@@ -371,7 +456,7 @@ def read_manifest(
         try:
             if template not in templates:
                 templates[template] = load_template(template)
-            validate_parameters(templates[template], params)
+            params = coerce_parameters(templates[template], params)
         except InputError as exc:
             problems.extend(Problem(p.message, fix=p.fix, path=prefix, **loc) for p in exc.problems)
             continue
@@ -391,7 +476,29 @@ def read_manifest(
         )
     if problems:
         raise InputError(problems, file=str(path))
+    _refuse_overwriting_inputs(units, path, out)
     return units
+
+
+def _refuse_overwriting_inputs(units: list[Unit], manifest: Path, out: Path) -> None:
+    """No review, failed-run notebook or the index may be one of the batch's inputs."""
+    inputs: dict[str, Any] = {"manifest": manifest}
+    for u in units:
+        inputs[f"model of unit {u.unit!r}"] = u.model
+        if u.history:
+            inputs[f"history of unit {u.unit!r}"] = u.history
+        if u.comments:
+            inputs[f"comments of unit {u.unit!r}"] = u.comments
+        if u.template.endswith(".ipynb"):
+            inputs[f"template of unit {u.unit!r}"] = u.template
+    outputs: dict[str, Any] = {"index.html": out / "index.html", "group.html": out / "group.html"}
+    for u in units:
+        outputs[f"review of unit {u.unit!r}"] = u.output
+        failed = Path(u.output)
+        outputs[f"failed-run notebook of unit {u.unit!r}"] = failed.with_name(
+            f"{failed.stem}.failed.ipynb"
+        )
+    refuse_inputs(outputs, inputs)
 
 
 def _headline(unit: Unit) -> str:
@@ -411,8 +518,38 @@ def _one_line(text: str) -> str:
     return " · ".join(line.strip() for line in str(text).splitlines() if line.strip())
 
 
+def _worker_init() -> None:
+    """In each worker: SIGTERM/SIGINT stop its kernel, remove its scratch folder, then exit."""
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        stop_children()
+        if _IN_UNIT:
+            raise Terminated(signum)  # unwinds run_review's clean-up, then _run_unit exits
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
+
+
+_IN_UNIT: list[bool] = []  # non-empty while a worker runs a unit (read by its signal handler)
+
+
 def _run_unit(unit: Unit) -> dict[str, Any]:
-    """Worker: one review; never raises (a failing unit must not stop the others).
+    """Worker: one review; never raises (a failing unit must not stop the others)."""
+    _IN_UNIT.append(True)
+    try:
+        return _run_unit_inner(unit)
+    except Terminated as exc:
+        os._exit(exc.status)  # the scratch folder is gone; leave without a traceback
+    finally:
+        _IN_UNIT.clear()
+
+
+def _run_unit_inner(unit: Unit) -> dict[str, Any]:
+    """One review; never raises (a failing unit must not stop the others).
 
     Returns ``status, headline, error`` and ``summary`` (the group page's data
     for the unit, :func:`stratlab.report._group.unit_summary`; None if it
@@ -506,8 +643,8 @@ def run_batch(
         )
     units = read_manifest(manifest, output_dir)
     out = Path(output_dir).expanduser()
-    out.mkdir(parents=True, exist_ok=True)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(units))) as pool:
+    check_writable(out, folder=True)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(units)), initializer=_worker_init) as pool:
         results = list(pool.map(_run_unit, units))
     summaries = {u.unit: r.pop("summary", None) for u, r in zip(units, results, strict=True)}
     table = pd.DataFrame(

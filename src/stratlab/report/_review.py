@@ -8,10 +8,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stratlab._outputs import check_writable, refuse_inputs
 from stratlab.errors import InputError, Problem, ReportError
 from stratlab.io import atomic_write
 from stratlab.report._export import normalise_notebook, notebook_to_html
-from stratlab.report._templates import Template, load_template, validate_parameters
+from stratlab.report._templates import (
+    Template,
+    check_run_parameters,
+    coerce_parameters,
+    load_template,
+    with_kernelspec,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +52,48 @@ def setup_notebook() -> None:
         pio.renderers.default = PLOTLY_RENDERER
 
 
+#: Scratch folders are ``$TMPDIR/stratlab-review-<pid>-<random>``: the pid tells a later
+#: run whether the run that made it is gone (killed with SIGKILL, or a power cut).
+SCRATCH_PREFIX = "stratlab-review-"
+
+
+def remove_stale_scratch(min_age: float = 60.0) -> list[Path]:
+    """Remove the scratch folders of review runs that no longer exist; return them.
+
+    SIGINT and SIGTERM clean up as they go; SIGKILL cannot be caught, so the
+    next review removes what a killed one left (only folders older than
+    ``min_age`` seconds whose process is gone).
+    """
+    import shutil
+    import time
+
+    removed: list[Path] = []
+    root = Path(tempfile.gettempdir())
+    try:
+        entries = list(root.glob(f"{SCRATCH_PREFIX}*-*"))
+    except OSError:
+        return removed
+    for entry in entries:
+        pid_text = entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+            continue  # still running (or a pid we may not signal: leave it)
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        try:
+            if time.time() - entry.lstat().st_mtime < min_age or not entry.is_dir():
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
 def _is_path(value: object) -> bool:
     return isinstance(value, (str, os.PathLike))
 
@@ -66,19 +115,18 @@ def _stage_model(
 
 def _stage_history(
     history: str | os.PathLike[str] | pd.DataFrame | None, model: Model, folder: Path
-) -> str | None:
+) -> tuple[str | None, pd.DataFrame | None]:
     if history is None:
-        return None
+        return None, None
     from stratlab.io import load_history
 
     if _is_path(history):
         path = Path(history).expanduser().resolve()
-        load_history(path, model)
-        return str(path)
+        return str(path), load_history(path, model)
     frame = load_history(history, model)
     target = folder / "history.csv"
     frame.to_csv(target)
-    return str(target)
+    return str(target), frame
 
 
 def _stage_comments(
@@ -185,8 +233,7 @@ def run_review(
 
     output = Path(output).expanduser()
     tpl = load_template(template)
-    params = dict(parameters or {})
-    validate_parameters(tpl, params)
+    params = coerce_parameters(tpl, parameters or {})
     reserved = [key for key in _RESERVED if key in params]
     if reserved:
         raise InputError(
@@ -226,16 +273,28 @@ def run_review(
             )
         )
     failed_path = output.with_name(f"{output.stem}.failed.ipynb")
-    with tempfile.TemporaryDirectory(prefix="stratlab-review-") as scratch:
+    # before any work: no output may be an input, and the output folder must be writable
+    outputs: dict[str, Any] = {"the HTML output": output, "the failed-run notebook": failed_path}
+    if keep_notebook:
+        outputs["the kept notebook"] = output.with_suffix(".ipynb")
+    template_file = tpl.source if Path(tpl.source).is_file() else None
+    refuse_inputs(
+        outputs,
+        {"model": model, "history": history, "template": template_file, "comments": comments},
+    )
+    check_writable(output)
+    remove_stale_scratch()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         folder = Path(scratch)
         params["model"], loaded = _stage_model(model, folder)
-        params["history"] = _stage_history(history, loaded, folder)
+        params["history"], frame = _stage_history(history, loaded, folder)
         if comments is not None:
             params["comments"] = _stage_comments(comments, loaded, folder)
         if period is not None:
             params["period"] = str(period)
+        check_run_parameters(params, loaded, frame)
         source = folder / f"{tpl.name}.ipynb"
-        source.write_text(tpl.text, encoding="utf-8")
+        source.write_text(with_kernelspec(tpl.text), encoding="utf-8")
         executed = folder / f"{tpl.name}.executed.ipynb"
         ran = _execute(
             source, executed, params, folder, tpl=tpl, failed_path=failed_path, progress=progress
@@ -283,10 +342,12 @@ def _execute(
         return str(failed_path)
 
     # Unix-socket transport: no TCP ports to race for when reviews run in parallel
-    # (and none open on the network); the sockets live in the run's scratch folder.
+    # (and none open on the network); the sockets and the connection file live in
+    # the run's scratch folder, removed with it (also on SIGINT/SIGTERM).
     config = Config()
     config.KernelManager.transport = "ipc"
     config.KernelManager.ip = str(cwd / "kernel")
+    config.KernelManager.connection_file = str(cwd / "kernel-connection.json")
     try:
         return pm.execute_notebook(
             str(source),

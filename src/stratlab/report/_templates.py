@@ -231,3 +231,171 @@ def validate_parameters(template: Template, parameters: Mapping[str, Any]) -> No
             )
     if problems:
         raise InputError(problems, file=template.source)
+
+
+_INT64 = 2**63
+
+
+def _json_value(value: Any, name: str, source: str, depth: int = 0) -> Any:
+    """``value`` as a JSON value a kernel can receive, or an :class:`InputError`."""
+    import datetime as dt
+    import math
+
+    if depth > 16:
+        raise InputError(
+            Problem(
+                f"parameter {name!r} is nested too deeply.", fix="pass a plain value.", file=source
+            )
+        )
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        if abs(value) >= _INT64:
+            raise InputError(
+                Problem(
+                    f"parameter {name!r}: the whole number {str(value)[:20]}… is out of range.",
+                    fix="pass a number of ordinary size.",
+                    file=source,
+                )
+            )
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(
+                Problem(
+                    f"parameter {name!r} must be finite, got {value}.",
+                    fix="pass a number.",
+                    file=source,
+                )
+            )
+        return value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v, name, source, depth + 1) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v, name, source, depth + 1) for k, v in value.items()}
+    raise InputError(
+        Problem(
+            f"parameter {name!r} is a {type(value).__name__}, which a notebook cannot receive.",
+            fix="pass a number, text, true/false, a list or a mapping.",
+            file=source,
+        )
+    )
+
+
+def coerce_parameters(template: Template, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``parameters`` against the template's ``parameters`` cell; return them typed for it.
+
+    Every name must be declared (:func:`validate_parameters`).  Each value must
+    suit its default: a whole number for an ``int`` default, a number for a
+    ``float``, true/false for a ``bool``; text defaults (and ``None`` defaults)
+    take text, so ``title=2025-01-01`` is the text ``'2025-01-01'`` (YAML reads
+    it as a date); dates become ISO text.  Checked before any kernel starts.
+
+    Raises
+    ------
+    InputError
+        Unknown names, or values of the wrong type (one problem each).
+    """
+    validate_parameters(template, parameters)
+    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for name, raw in parameters.items():
+        default = template.parameters.get(name)
+        try:
+            value = _json_value(raw, name, template.source)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        wanted = None
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                wanted = "true or false"
+        elif isinstance(default, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int):
+                wanted = "a whole number"
+        elif isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                wanted = "a number"
+            else:
+                value = float(value)
+        if wanted:
+            problems.append(
+                Problem(
+                    f"parameter {name!r} must be {wanted} (the template's default is {default!r}), "
+                    f"got {value!r}.",
+                    fix=f"e.g. -p {name}={default!r}".replace("'", "") + ".",
+                    file=template.source,
+                )
+            )
+            continue
+        out[name] = value
+    if problems:
+        raise InputError(problems, file=template.source)
+    return out
+
+
+def check_run_parameters(params: Mapping[str, Any], model: Any, history: Any) -> None:
+    """Check the values a review's kernel would otherwise reject late (exit 2, before it starts).
+
+    ``period`` must be a period of the history (as :func:`stratlab.score` reads
+    it); ``samples`` ≥ 1 and samples × nodes within ``limits.sample_values``;
+    ``horizon`` ≥ 0 and within ``limits.horizon``; ``seed`` ≥ 0.
+    """
+    from stratlab.limits import check
+    from stratlab.scoring import score
+
+    for name, minimum, example in (("samples", 1, 2000), ("horizon", 0, 4), ("seed", 0, 1)):
+        value = params.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value < minimum:
+            raise InputError(
+                Problem(
+                    f"parameter {name!r} must be at least {minimum}, got {value}.",
+                    fix=f"e.g. -p {name}={example}.",
+                )
+            )
+    horizon = params.get("horizon")
+    if isinstance(horizon, int) and not isinstance(horizon, bool):
+        check("horizon", "parameter 'horizon'", horizon, fix="e.g. -p horizon=4.")
+    samples = params.get("samples")
+    if isinstance(samples, int) and not isinstance(samples, bool):
+        nodes = (
+            len(model.perspectives)
+            + len(model.objectives)
+            + len(model.measures)
+            + len(model.okrs)
+            + len(model.key_results)
+        )
+        check(
+            "sample_values",
+            f"samples × nodes ({samples:,} × {nodes:,})",
+            samples * nodes,
+            fix="pass fewer samples, e.g. -p samples=5000.",
+        )
+    if params.get("period") is not None:
+        score(model, history, period=params["period"])  # InputError for a bad or absent period
+
+
+def with_kernelspec(text: str) -> str:
+    """The notebook text with a Python ``kernelspec`` and ``language_info`` if it has none.
+
+    A notebook saved without them (by a script, or another editor) would make
+    papermill fail late; stratlab always runs templates in Python.
+    """
+    nb = json.loads(text)
+    meta = nb.setdefault("metadata", {})
+    if not isinstance(meta, dict):
+        meta = nb["metadata"] = {}
+    changed = False
+    if not isinstance(meta.get("kernelspec"), dict) or "name" not in meta["kernelspec"]:
+        meta["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        changed = True
+    if not isinstance(meta.get("language_info"), dict) or "name" not in meta["language_info"]:
+        meta["language_info"] = {"name": "python"}
+        changed = True
+    return json.dumps(nb) if changed else text

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 from stratlab._util import check_int
-from stratlab.errors import StratlabWarning
+from stratlab.errors import InputError, Problem, StratlabWarning
+from stratlab.limits import Limits
 from stratlab.stats._common import (
     METHODS,
     TRANSFORMS,
@@ -84,6 +85,7 @@ def correlate(
     max_lag: int = 0,
     min_periods: int | None = None,
     columns: Sequence[str] | None = None,
+    limits: Limits | None = None,
 ) -> pd.DataFrame:
     """Correlate every pair of KPIs, at lags 0..``max_lag``, with significance.
 
@@ -113,6 +115,9 @@ def correlate(
         smallest n with a finite Pearson/Spearman Fisher-z interval; at least 3).
     columns : list of str, optional
         Restrict to these KPI ids (in this order).
+    limits : Limits, optional
+        ``max_lag`` may not exceed the usable periods, and the table may not
+        exceed ``limits.correlation_rows`` (checked before the work).
 
     Returns
     -------
@@ -142,6 +147,7 @@ def correlate(
     transform = check_choice(transform, TRANSFORMS, "transform", where)
     wide = _select(history, columns, where)
     data = transform_frame(wide, transform)
+    check_lag_work(data, lag_max, limits=limits)
     if transform == "none":
         warn_nonstationary(data, where=where)
     result = correlate_transformed(data, method=method, max_lag=lag_max, min_periods=minp)
@@ -207,6 +213,34 @@ def _select(history: HistoryLike, columns: Sequence[str] | None, where: str) -> 
         cols = check_ids(list(columns), list(wide.columns), "column", where)
         wide = wide[cols]
     return wide
+
+
+def check_lag_work(data: pd.DataFrame, max_lag: int, *, limits: Limits | None = None) -> None:
+    """Refuse a lag beyond the usable periods, or a table over ``limits.correlation_rows``.
+
+    Checked before any correlation is computed: the cost grows with
+    (lags + 1) × columns², and a lag longer than the history has no pairs.
+    """
+    from stratlab.limits import check
+
+    usable = len(data)
+    if max_lag > usable:
+        raise InputError(
+            Problem(
+                f"max_lag={max_lag:,} is longer than the history: it has {usable:,} usable "
+                "periods (after the transform).",
+                fix=f"use a max_lag of at most {usable:,} (a few periods is usual).",
+            )
+        )
+    p = data.shape[1]
+    rows = p * (p - 1) // 2 + max_lag * p * (p - 1)
+    check(
+        "correlation_rows",
+        "the number of rows of the correlation table (pairs × lags)",
+        rows,
+        limits,
+        fix="pass fewer columns or a smaller max_lag.",
+    )
 
 
 def correlate_transformed(

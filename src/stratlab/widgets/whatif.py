@@ -416,7 +416,9 @@ class WhatIfExplorer:
 
         ``.yaml``/``.yml``: ``scenario, model, set`` (measure / key-result values),
         ``weights`` (link weights) and ``effects`` (objective and perspective
-        scores before → after).  ``.csv``: the what-if table (the columns of :attr:`result`).
+        scores before → after).  ``.csv``: the what-if table (the columns of :attr:`result`),
+        with text that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+        ``-``, ``@``, tab or CR) prefixed with ``'``.
         """
         import yaml
 
@@ -432,7 +434,10 @@ class WhatIfExplorer:
         changes = self._scenario(name) if name is not None else self.changes()
         frame, _ = self._engine.run(changes, self.view.value)
         if suffix == ".csv":
-            frame.to_csv(path, index=False)
+            from .._xlsx import csv_safe
+
+            # for people: text starting with = + - @ is prefixed with ' (OWASP CSV injection)
+            csv_safe(frame).to_csv(path, index=False)
             return path
         values, weights = self._split(changes)
         effects = frame[frame["kind"].isin(["perspective", "objective"])]
