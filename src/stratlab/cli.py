@@ -19,14 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import __version__
 from ._cli_history import add_history_options, read_history, warn_stale
 from ._outputs import check_writable, refuse_inputs
-from .errors import (
-    InputError,
-    Problem,
-    ReportError,
-    StratlabError,
-    clean_text,
-    escape_controls,
-)
+from .errors import InputError, Problem, escape_controls
 from .limits import LIMIT_HELP
 
 if TYPE_CHECKING:
@@ -777,55 +770,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 2
-    import warnings
+    from ._cli_exit import run_command
+    from .limits import parse_limits
 
-    from ._signals import Terminated, handle_signals
-    from .limits import parse_limits, using
-
-    def show(message: Any, category: Any, *rest: Any, **kw: Any) -> None:
-        _say(clean_text(f"stratlab {args.command}: warning: {message}"))
-
-    try:
-        with handle_signals():
-            with warnings.catch_warnings(), using(parse_limits(args.limit)):
-                warnings.showwarning = show
-                result = COMMANDS[args.command].run(args)
-            if result is None:
-                return 0
-            if isinstance(result, int):
-                return result
-            emit(result, getattr(args, "format", "table"))
-            return 0
-    except ReportError as exc:
-        _say(f"stratlab {args.command}: {exc}")
-        return 1
-    except StratlabError as exc:
-        _say(f"stratlab {args.command}: {exc}")
-        return 2
-    except BrokenPipeError:  # the reader went away (e.g. `stratlab score … | head`): not an error
+    def body() -> int:
+        result = COMMANDS[args.command].run(args)
+        if result is None or isinstance(result, int):
+            return result or 0
+        emit(result, getattr(args, "format", "table"))
         return 0
-    except OSError as exc:
-        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        fix = "Fix: check the path and its permissions."
-        _say(clean_text(f"stratlab {args.command}:{where}: {exc.strerror or exc}. {fix}"))
-        return 2
-    except Terminated as exc:
-        _say(f"stratlab {args.command}: {exc.summary}")
-        return exc.status
-    except KeyboardInterrupt:
-        _say("stratlab: interrupted")
-        return 130
-    except RecursionError:
-        _say(f"stratlab {args.command}: the input is nested too deeply. Fix: check its brackets.")
-        return 2
 
-
-def _say(line: str) -> None:
-    """One line on stderr, even when stderr cannot encode it."""
-    try:
-        print(line, file=sys.stderr)
-    except UnicodeEncodeError:
-        print(line.encode("ascii", "backslashreplace").decode("ascii"), file=sys.stderr)
+    return run_command(args.command, body, lambda: parse_limits(args.limit))
 
 
 if __name__ == "__main__":  # pragma: no cover
