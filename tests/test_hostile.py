@@ -863,8 +863,15 @@ def _assert_stopped(proc: subprocess.Popen[str], pids: list[int], tmp: Path, sig
     assert "Traceback" not in err, err[-3000:]
     last = err.strip().splitlines()[-1]
     assert last.startswith("stratlab ") and "stopped by SIG" in last, last
-    alive = [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
-    assert not alive, [psutil.Process(p).cmdline() for p in alive]
+
+    def running(pid: int) -> bool:  # a zombie has exited: only its parent has yet to reap it
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:  # gone, or became a zombie between the two calls
+            return False
+
+    alive = [p for p in pids if running(p)]
+    assert not alive, alive
     assert not list((tmp / "tmp").glob("stratlab-review-*"))
     assert not list((tmp / "runtime").glob("kernel-*.json"))
     return err
