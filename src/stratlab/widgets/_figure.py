@@ -120,25 +120,21 @@ def _widget_class() -> type:
             self._stratlab_mark()
             super()._send_update_msg(*args, **kwargs)
 
-        def stratlab_unresponsive(self, grace: float = 2.0) -> bool:
-            """A view is on screen but does not apply what the kernel sends.
+        def stratlab_unresponsive(self) -> bool:
+            """A view is on screen but has not yet shown that it applies the kernel's edits.
 
             anywidget 0.11 gives a model 2 s to load its module; plotly's is
             5 MB, and on a busy machine such a model then ignores every message
             from the kernel for good (its view still draws the state it was
-            created with).  A healthy view acknowledges each edit at once.
+            created with).  A healthy view acknowledges the first edit (the
+            autosize sent when it has drawn) at once; until one has, the figure
+            is redrawn from a fresh widget rather than patched.
             """
             if self._stratlab_acked:
                 return False
             if self._stratlab_assume_dead:
                 return True
-            if not (self._view_count or 0):
-                return False
-            now = time.monotonic()
-            pending = self._layout_edit_in_process or self._trace_edit_in_process
-            if self._stratlab_heard:
-                return bool(pending and now - self._stratlab_sent > grace)
-            return now - self._stratlab_born > grace + 1.0
+            return bool(self._stratlab_heard or (self._view_count or 0) > 0)
 
     return LiveFigure
 
