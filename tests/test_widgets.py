@@ -335,3 +335,168 @@ def test_simulation_explorer_on_the_example() -> None:
     p0 = ex.p_green("speed")
     ex.controls["confidence_shift"].value = 0.4
     assert ex.p_green("speed") >= p0  # more confident OKR owners: no lower odds
+
+
+# ------------------------------------------------------------------ issue 11: the explorers as a product
+
+
+@pytest.fixture(scope="module")
+def example_explorer():  # type: ignore[no-untyped-def]
+    from stratlab.datasets import load_example
+
+    model, hist = load_example()
+    return whatif_explorer(model, hist), model, hist
+
+
+def test_slider_spec_grid_contains_the_value() -> None:
+    from stratlab.widgets._controls import nice_step, slider_spec
+
+    assert [nice_step(s) for s in (1.0, 7.3, 160.0, 0.0)] == [0.01, 0.05, 2.0, 0.01]
+    spec = slider_spec([9.0, 4.0], 5.873, floor=0.0)  # span 5 ± 15 %: 3.25 .. 9.75, step 0.05
+    assert spec.step == 0.05 and spec.value == 5.87 and spec.decimals == 2
+    assert spec.lo == pytest.approx(3.27) and spec.hi == pytest.approx(9.72)
+    k = (spec.value - spec.lo) / spec.step
+    assert k == pytest.approx(round(k), abs=1e-9)
+    # a count never goes negative, a percentage never above 100 unless the data do
+    assert slider_spec([0.0, 120.0], 30.0, floor=0.0).lo >= 0
+    assert slider_spec([40.0, 98.0], 90.0, ceiling=100.0).hi <= 100
+    assert slider_spec([40.0, 104.0], 90.0, ceiling=100.0).hi > 104
+
+
+def test_example_controls_ranges_and_labels(example_explorer) -> None:  # type: ignore[no-untyped-def]
+    ex, model, _hist = example_explorer
+    for key, ctl in ex.controls.items():
+        k = (ctl.value - ctl.min) / ctl.step
+        assert k == pytest.approx(round(k), abs=1e-6), key  # the grid holds the value
+        assert ctl.min <= ctl.value <= ctl.max
+        n_steps = (ctl.max - ctl.min) / ctl.step
+        assert 20 <= n_steps <= 260, (key, n_steps)
+    for kr in model.key_results:  # counts: never below zero
+        if (kr.start or 0) >= 0 and (kr.target or 0) >= 0:
+            assert ex.controls[kr.id].min >= 0, kr.id
+    for m in model.measures:
+        if m.unit == "%":
+            assert ex.controls[m.id].max <= 100, m.id
+    for lk in model.objective_links:  # link weights keep their sign
+        ctl = ex.controls[link_key(lk.source, lk.target)]
+        assert (ctl.min >= 0) if (lk.weight or 0) >= 0 else (ctl.max <= 0)
+    labels = [row.children[0].value for row in ex._rows.values()]
+    for m in model.measures:  # a name stating its unit gets no second one
+        if "%" in m.name:
+            assert any(f">{m.name}</div>" in t for t in labels), m.name
+    assert not any("(% of COGS) (%)" in t for t in labels)
+    assert any("Average wait at peak (min)" in t for t in labels)
+    assert all("e+" not in ctl.readout_format for ctl in ex.controls.values())
+
+
+def test_synced_state_follows_every_change(example_explorer) -> None:  # type: ignore[no-untyped-def]
+    """A front end connecting late gets the figure as it is now (Voilà, a reloaded tab)."""
+    from stratlab.widgets._figure import synced_state
+
+    ex, _model, _hist = example_explorer
+    ex.reset()
+    ex.controls["wait_min"].value = ex.controls["wait_min"].min
+    state = synced_state(ex.figure)
+    live = {
+        t.meta["status"]: list(t.customdata)
+        for t in ex.figure.data
+        if t.meta["role"] == "objectives"
+    }
+    synced = {
+        t["meta"]["status"]: list(t["customdata"])
+        for t in state["data"]
+        if (t.get("meta") or {}).get("role") == "objectives"
+    }
+    assert synced == live
+    texts = {
+        t["meta"]["status"]: t["text"]
+        for t in state["data"]
+        if (t.get("meta") or {}).get("role") == "objectives"
+    }
+    assert texts == {
+        t.meta["status"]: list(t.text) for t in ex.figure.data if t.meta["role"] == "objectives"
+    }
+    assert "long run" in state["layout"]["title"]["text"]
+    ex.reset()
+
+
+def test_view_switch_recomputes_at_once(example_explorer) -> None:  # type: ignore[no-untyped-def]
+    from stratlab.propagation import whatif
+
+    ex, model, hist = example_explorer
+    ex.reset()
+    ex.controls["wait_min"].value = 4.0
+    ex.view.value = "now"  # no other control moves
+    ref = whatif(model, {"wait_min": 4.0}, hist, horizon=0).to_frame()
+    assert ex.result["score_after"].to_numpy() == pytest.approx(ref["score_after"].to_numpy())
+    assert "now" in ex.figure.layout.title.text and "view: now" in ex.table.value
+    assert "in 2 months" in ex.view.options
+    ex.view.value = "in 2 months"
+    traj = whatif(model, {"wait_min": 4.0}, hist, horizon=2).trajectory
+    ref2 = traj[traj["period"] == 2]
+    assert ex.result["score_after"].to_numpy() == pytest.approx(ref2["score_after"].to_numpy())
+    ex.view.value = "long run"
+    ex.reset()
+
+
+def test_effects_table_grouped_sorted_with_units(example_explorer) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    ex, _model, _hist = example_explorer
+    ex.reset()
+    ex.controls["wait_min"].value = 4.0
+    html = ex.table.value
+    assert "table-layout:fixed" in html and "width:100%" in html
+    kinds = re.findall(r"font-weight:600;color:#333;border-bottom:1px solid #ddd'>([^<]+)<", html)
+    assert kinds[:2] == ["Perspectives", "Objectives"] and "Measures" in kinds
+    ids = re.findall(r"data-id='([^']+)'", html)
+    res = ex.result.set_index("id")
+    objectives = [i for i in ids if res.loc[i, "kind"] == "objective"]
+    deltas = [abs(res.loc[i, "score_delta"]) for i in objectives]
+    assert deltas == sorted(deltas, reverse=True) and len(objectives) > 1
+    assert "→ <b>4 min</b>" in html  # natural units on measures
+    assert html.count("class='chip") + html.count('class="chip') >= len(ids) or "status" in html
+    ex.reset()
+
+
+def test_scenarios_remember_view_delete_and_absolute_export(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ex = whatif_explorer(tiny_model())
+    ex.view.value = "now"
+    ex.set(m_a=9.0)
+    ex.save_scenario("now push")
+    ex.view.value = "long run"
+    ex.reset()
+    ex.load_scenario("now push")
+    assert ex.view.value == "now" and ex.changes() == {"m_a": 9.0}
+    ex._saved.value = "now push"
+    monkeypatch.chdir(tmp_path)
+    ex._path.value = "out.yaml"
+    out = ex.export_scenario("out.yaml", name="now push")
+    assert out.is_absolute() and out == tmp_path / "out.yaml"
+    assert yaml.safe_load(out.read_text())["view"] == "now"
+    ex.delete_scenario("now push")
+    assert ex.scenarios == {} and list(ex._saved.options) == []
+    with pytest.raises(InputError, match="no saved scenario 'now push'"):
+        ex.delete_scenario("now push")
+    with pytest.raises(InputError, match="the file name is empty"):
+        ex.export_scenario("  ")
+
+
+def test_correlation_and_simulation_synced_state() -> None:
+    from stratlab.widgets._figure import synced_state
+
+    rng = np.random.default_rng(0)
+    idx = pd.period_range("2020-01", periods=30, freq="M", name="period")
+    hist = pd.DataFrame({"x": rng.normal(size=30).cumsum(), "y": rng.normal(size=30)}, index=idx)
+    ce = correlation_explorer(hist, max_lag=1)
+    n = 30 - 1 - int(ce.result["lag"])  # differenced once, shifted by the lag
+    assert synced_state(ce.figure)["data"][0]["x"]["shape"] == (n,)
+    ex = simulation_explorer(tiny_model(), samples=200, seed=1, simulate=_fake_simulate, horizon=3)
+    fan = synced_state(ex.fan_figure)["data"]
+    assert [t["meta"]["role"] for t in fan] == ["band90", "band50", "median"]
+    assert [t.get("mode") for t in fan[:2]] == ["lines", "lines"]  # no stray band markers
+    node = ex.model.get(ex.controls["node"].value).name
+    assert node in ex.figure.layout.title.text and "P(green)" in ex.figure.layout.title.text
+    assert node in ex.fan_figure.layout.title.text
+    ex.controls["horizon"].value = 2
+    assert len(synced_state(ex.fan_figure)["data"][2]["x"]) == 2

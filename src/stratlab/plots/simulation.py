@@ -129,6 +129,7 @@ def fan_chart(
                 go.Scatter(
                     x=x + x[::-1],
                     y=list(sub[hi]) + list(sub[lo])[::-1],
+                    mode="lines",
                     fill="toself",
                     fillcolor=rgba if role == "band90" else _rgba(color, 0.3),
                     line={"width": 0},

@@ -24,6 +24,36 @@ def link_key(source: str, target: str) -> str:
     return f"{LINK_PREFIX}{source}{LINK_SEP}{target}"
 
 
+def views_of(model: Model) -> list[str]:
+    """``['long run', 'now', 'in 1 month', 'in 2 months', …]`` up to the model's largest lag (≤ 6)."""
+    max_lag = min(6, max([lk.lag for lk in model.links] + [0]))
+    unit = model.period or "period"
+    return ["long run", "now"] + [
+        f"in {k} {unit}{'s' if k != 1 else ''}" for k in range(1, max_lag + 1)
+    ]
+
+
+def view_step(view: str) -> int | None:
+    """Periods from now of a view: ``None`` for the long run, 0 for now, k for ``in k …``."""
+    if view == "long run":
+        return None
+    if view == "now":
+        return 0
+    parts = view.split()
+    if len(parts) == 3 and parts[0] == "in" and parts[1].isdigit():
+        return int(parts[1])
+    raise ValueError(view)
+
+
+def view_caption(view: str) -> str:
+    """What a view shows, for the map title and the table."""
+    if view == "long run":
+        return "long run: every link, lagged ones included, has acted"
+    if view == "now":
+        return "now: lag-0 links only; lagged causes read from the history"
+    return f"{view}: links with a lag up to {view_step(view)} have acted"
+
+
 # --------------------------------------------------------------------------- engine
 
 
@@ -54,8 +84,17 @@ class Engine:
         self.k_values = before.reindex([k.id for k in model.key_results]).to_numpy(dtype=float)
 
     def _frame(self, changes: Mapping[str, float], view: str = "now") -> pd.DataFrame:
-        result = self._whatif(self.model, dict(changes), self.history, horizon=0)
-        return result.long_run.copy() if view == "long run" else result.to_frame()
+        step = view_step(view)
+        result = self._whatif(self.model, dict(changes), self.history, horizon=max(step or 0, 0))
+        if view == "long run":
+            return result.long_run.copy()
+        if not step:
+            return result.to_frame()
+        return result._frame(*(path[step] for path in result._paths))
+
+    def views(self) -> list[str]:
+        """The views of this model: ``long run``, ``now`` and ``in k <period>s`` up to the largest lag."""
+        return views_of(self.model)
 
     def run(
         self, changes: Mapping[str, float], view: str = "long run"

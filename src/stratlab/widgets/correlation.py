@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..io import load_model
+from ._figure import batch, figure_box, live_figure, refresh
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,12 +56,22 @@ class CorrelationExplorer:
         src = first["source"].iloc[0] if len(first) else cols[0]
         tgt = first["target"].iloc[0] if len(first) else cols[min(1, len(cols) - 1)]
         lag = int(first["lag"].iloc[0]) if len(first) else 0
+        style = {"description_width": "initial"}
+        box = w.Layout(width="auto", flex="1 1 220px")
         self.controls = {
-            "source": w.Dropdown(options=options, value=src, description="source (leads)"),
-            "target": w.Dropdown(options=options, value=tgt, description="target"),
-            "lag": w.IntSlider(value=lag, min=0, max=max_lag, description="lag"),
+            "source": w.Dropdown(
+                options=options, value=src, description="source (leads)", style=style, layout=box
+            ),
+            "target": w.Dropdown(
+                options=options, value=tgt, description="target", style=style, layout=box
+            ),
+            "lag": w.IntSlider(
+                value=lag, min=0, max=max_lag, description="lag", style=style, layout=box
+            ),
         }
-        self.figure = go.FigureWidget(
+        self.stats = w.HTML(layout=w.Layout(width="auto", flex="1 1 220px"))
+        self.result: dict[str, Any] = {}
+        fig = go.Figure(
             go.Scatter(
                 x=[],
                 y=[],
@@ -69,14 +80,25 @@ class CorrelationExplorer:
                 hoverinfo="text",
             )
         )
-        self.figure.update_layout(template="plotly_white", height=380, margin={"t": 50})
-        self.stats = w.HTML()
-        self.result: dict[str, Any] = {}
-        self._update()
+        fig.update_layout(template="plotly_white", height=380, autosize=True, margin={"t": 50})
+        self.figure = fig
+        self._update()  # the complete figure first, then its widget: the comm opens with it
+        self.figure = live_figure(fig)
+        self._fig_box = figure_box(self.figure, width="auto", flex="3 1 420px")
         for c in self.controls.values():
             c.observe(lambda _ch: self._update(), names="value")
         self.widget = w.VBox(
-            [w.HBox(list(self.controls.values())), w.HBox([self.figure, self.stats])]
+            [
+                w.HBox(list(self.controls.values()), layout=w.Layout(flex_flow="row wrap")),
+                w.HBox(
+                    [
+                        self._fig_box,
+                        self.stats,
+                    ],
+                    layout=w.Layout(flex_flow="row wrap", width="auto"),
+                ),
+            ],
+            layout=w.Layout(width="auto", overflow="hidden"),
         )
 
     def _row(self, s: str, t: str, lag: int) -> dict[str, Any]:
@@ -114,14 +136,17 @@ class CorrelationExplorer:
         periods = [str(p) for p in self._t.index[ok]]
         self.result = self._row(s, t, lag)
         sn, tn = self._names.get(s, s), self._names.get(t, t)
-        with self.figure.batch_update():
-            tr = self.figure.data[0]
+        fig = self.figure
+        with batch(fig):
+            tr = fig.data[0]
             tr.x = x[ok].to_numpy()
             tr.y = y[ok].to_numpy()
             tr.hovertext = [f"{p}" for p in periods]
-            self.figure.layout.title = f"{esc(sn)} (t − {lag}) vs {esc(tn)} (t)"
-            self.figure.layout.xaxis.title = esc(sn)
-            self.figure.layout.yaxis.title = esc(tn)
+            fig.layout.title = f"{esc(sn)} (t − {lag}) vs {esc(tn)} (t)"
+            fig.layout.xaxis.title = esc(sn)
+            fig.layout.yaxis.title = esc(tn)
+        if getattr(self, "_fig_box", None) is not None:
+            self.figure = refresh(fig, self._fig_box)
         keys = ["n", "r", "ci_low", "ci_high", "p_value", "q_value"]
         self.stats.value = table_html(
             pd.DataFrame({"statistic": keys, "value": [self.result.get(k) for k in keys]}),

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..io import load_model
+from ._controls import BUSY_HTML
+from ._figure import figure_box, live_figure, refresh
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,6 +62,8 @@ class SimulationExplorer:
         self.seed = seed
         options_ = [(f"{o.name}", o.id) for o in model.objectives]
         options_ += [(f"[perspective] {p.name}", p.id) for p in model.perspectives]
+        style = {"description_width": "initial"}
+        box = w.Layout(width="auto", flex="1 1 240px")
         self.controls = {
             "samples": w.IntSlider(
                 value=samples,
@@ -68,35 +72,62 @@ class SimulationExplorer:
                 step=100,
                 description="samples",
                 continuous_update=False,
+                style=style,
+                layout=box,
             ),
             "confidence_shift": w.FloatSlider(
                 value=0.0,
                 min=-0.5,
                 max=0.5,
                 step=0.05,
-                description="confidence ±",
+                description="confidence shift (every KR)",
                 continuous_update=False,
+                style=style,
+                layout=box,
             ),
-            "node": w.Dropdown(options=options_, value=model.objectives[-1].id, description="node"),
+            "node": w.Dropdown(
+                options=options_,
+                value=model.objectives[-1].id,
+                description="node",
+                style=style,
+                layout=box,
+            ),
             "horizon": w.IntSlider(
-                value=horizon, min=1, max=24, description="horizon", continuous_update=False
+                value=horizon,
+                min=1,
+                max=24,
+                description=f"horizon ({model.period or 'period'}s)",
+                continuous_update=False,
+                style=style,
+                layout=box,
             ),
         }
-        self.figure = go.FigureWidget()
-        self.fan_figure = go.FigureWidget()
-        self.summary_html = w.HTML()
+        self.busy = w.HTML(layout=w.Layout(min_width="110px"))
+        self.summary_html = w.HTML(layout=w.Layout(width="auto"))
         self.result: Any = None
         self.fan: pd.DataFrame | None = None
-        self._update()
+        self.figure: Any = go.Figure()
+        self.fan_figure: Any = go.Figure()
+        self._update()  # complete figures first, then their widgets: the comms open with them
+        self.figure = live_figure(self.figure)
+        self.fan_figure = live_figure(self.fan_figure)
+        cell = {"width": "auto", "flex": "1 1 420px"}
+        self._boxes = (figure_box(self.figure, **cell), figure_box(self.fan_figure, **cell))
         for c in self.controls.values():
             c.observe(lambda _ch: self._update(), names="value")
         self.widget = w.VBox(
             [
-                w.HBox(list(self.controls.values())[:2]),
-                w.HBox(list(self.controls.values())[2:]),
-                w.HBox([self.figure, self.fan_figure]),
+                w.HBox(
+                    [*self.controls.values(), self.busy],
+                    layout=w.Layout(flex_flow="row wrap", align_items="center", width="auto"),
+                ),
+                w.HBox(
+                    [self._boxes[0], self._boxes[1]],
+                    layout=w.Layout(flex_flow="row wrap", width="auto"),
+                ),
                 self.summary_html,
-            ]
+            ],
+            layout=w.Layout(width="auto", overflow="hidden"),
         )
 
     def shifted_model(self) -> Model:
@@ -130,6 +161,13 @@ class SimulationExplorer:
         from .. import plots
         from ..render import table_html
 
+        self.busy.value = BUSY_HTML
+        try:
+            self._compute(pd, plots, table_html)
+        finally:
+            self.busy.value = ""
+
+    def _compute(self, pd: Any, plots: Any, table_html: Any) -> None:
         n = int(self.controls["samples"].value)
         node = self.controls["node"].value
         horizon = int(self.controls["horizon"].value)
@@ -141,15 +179,36 @@ class SimulationExplorer:
             q = np.nanpercentile(np.asarray(res.samples(node), dtype=float), [5, 25, 50, 75, 95])
             rows.append((node, step, *q))
         self.fan = pd.DataFrame(rows, columns=["id", "step", "p05", "p25", "p50", "p75", "p95"])
+        name = self.model.get(node).name
         dist = plots.attainment_distribution(
-            {node: self.result.samples(node)}, model=self.model, green=self.model.thresholds.green
+            {node: self.result.samples(node)},
+            model=self.model,
+            green=self.model.thresholds.green,
+            title=f"{name}: attainment next {self.model.period or 'period'}",
         )
-        fan = plots.fan_chart(self.fan, model=self.model, title="Attainment over the horizon")
-        for target, new in ((self.figure, dist), (self.fan_figure, fan)):
-            with target.batch_update():
-                target.data = ()
-                target.add_traces(list(new.data))
-                target.layout = new.layout
+        p = dist.data[0].meta.get("p_green", float("nan"))
+        dist.update_layout(
+            title={
+                "text": f"{_esc(name)}: attainment next {self.model.period or 'period'}"
+                f" · P(green) = {p:.2f}"
+            },
+            legend={"orientation": "h", "y": -0.25},
+        )
+        fan = plots.fan_chart(
+            self.fan,
+            model=self.model,
+            title=f"{_esc(name)}: attainment over {horizon} {self.model.period or 'period'}s",
+        )
+        for fig in (dist, fan):
+            fig.update_layout(
+                autosize=True, height=360, margin={"l": 50, "r": 20, "t": 60, "b": 40}
+            )
+        self.figure = _replace(self.figure, dist)
+        self.fan_figure = _replace(self.fan_figure, fan)
+        boxes = getattr(self, "_boxes", None)
+        if boxes is not None:
+            self.figure = refresh(self.figure, boxes[0])
+            self.fan_figure = refresh(self.fan_figure, boxes[1])
         summary = self.result.summary()
         cols = [
             c
@@ -173,6 +232,35 @@ class SimulationExplorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _replace(target: Any, new: Any) -> Any:
+    """Put ``new`` into ``target`` in place (same trace kinds: restyle; else re-add)."""
+    if not hasattr(target, "batch_update"):
+        return new
+    same = len(target.data) == len(new.data) and all(
+        a.type == b.type for a, b in zip(target.data, new.data, strict=True)
+    )
+    if same:
+        with target.batch_update():
+            for old, fresh in zip(target.data, new.data, strict=True):
+                props = fresh.to_plotly_json()
+                props.pop("type", None)
+                props.pop("uid", None)
+                old.update(props, overwrite=True)
+            target.layout.update(new.layout.to_plotly_json(), overwrite=True)
+    else:
+        with target.batch_update():
+            target.layout.update(new.layout.to_plotly_json(), overwrite=True)
+        target.data = ()
+        target.add_traces(list(new.data))
+    return target
+
+
+def _esc(text: str) -> str:
+    import html
+
+    return html.escape(text)
 
 
 def simulation_explorer(

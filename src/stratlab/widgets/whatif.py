@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,9 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..io import load_model
-from ._engine import LINK_PREFIX, TABLE_COLUMNS, Engine, link_key
+from ._controls import BUSY_HTML, SliderSpec, fmt_number, label_html, label_text, slider_spec
+from ._engine import LINK_PREFIX, Engine, link_key, view_caption, views_of
+from ._figure import batch, figure_box, live_figure, refresh
 from .planning import PlanningPanel
 
 if TYPE_CHECKING:
@@ -25,16 +27,14 @@ if TYPE_CHECKING:
 
 # --------------------------------------------------------------------------- what-if explorer
 
-
-def _span(points: list[float | None], pad: float = 0.15) -> tuple[float, float]:
-    finite = [float(p) for p in points if p is not None and math.isfinite(p)]
-    if not finite:
-        return 0.0, 1.0
-    lo, hi = min(finite), max(finite)
-    span = hi - lo
-    if span == 0:
-        span = abs(lo) or 1.0
-    return lo - pad * span, hi + pad * span
+_KIND_ORDER = ("perspective", "objective", "okr", "key_result", "measure")
+_KIND_TITLE = {
+    "perspective": "Perspectives",
+    "objective": "Objectives",
+    "okr": "OKRs",
+    "key_result": "Key results",
+    "measure": "Measures",
+}
 
 
 class WhatIfExplorer:
@@ -44,20 +44,28 @@ class WhatIfExplorer:
     ----------
     controls : dict of str → ipywidgets.FloatSlider
         One control per measure and key result (keyed by id) and per objective
-        link (keyed ``'link:source->target'``, as in ``whatif``).
+        link (keyed ``'link:source->target'``, as in ``whatif``).  Each slider's
+        grid contains its starting value; its range comes from the measure's
+        own world (baseline, target, history; ≥ 0 and ≤ 100 % where the data
+        are); link weights keep their sign.
+    view : ipywidgets.ToggleButtons
+        ``'long run'``, ``'now'`` or ``'in k <period>s'`` (up to the model's
+        largest lag); a change recomputes at once.
     result : DataFrame
-        The current what-if (``stratlab.whatif``; its ``long_run`` or, with
-        ``view.value == 'now'``, its ``to_frame()``): ``id,
-        kind, name, before, after, delta, score_before, score_after,
-        score_delta, status`` (``before``/``after`` in natural units for
-        measures and key results, scores otherwise; ``status`` of ``score_after``).
+        The current what-if in the chosen view: ``id, kind, name, before,
+        after, delta, score_before, score_after, score_delta, status``
+        (``before``/``after`` in natural units for measures and key results,
+        scores otherwise; ``status`` of ``score_after``).
     figure : plotly FigureWidget (or Figure)
-        The live strategy map, coloured by the after scores.
+        The live strategy map, coloured by the after scores; its title names the view.
+    table : ipywidgets.HTML
+        Before → after of the nodes that moved, grouped by kind, sorted by score change.
     scenarios : dict of name → dict of changes
-        Saved scenarios (:meth:`save_scenario`).
+        Saved scenarios (:meth:`save_scenario`); ``scenario_views`` holds their views.
     planning : PlanningPanel
         "Make it green" (goal seeking moves the sliders to the plan; undoable) and
-        a budget box (the initiatives to fund): :mod:`stratlab.widgets.planning`.
+        a budget box (the initiatives to fund): :mod:`stratlab.widgets.planning`;
+        shown in the "Plan" tab.
     widget : ipywidgets.Widget
         The whole panel (displayed when the explorer is the last expression of a cell).
     """
@@ -67,89 +75,88 @@ class WhatIfExplorer:
     ) -> None:
         import ipywidgets as w
 
-        if view not in ("long run", "now"):
+        views = views_of(model)
+        if view not in views:
             raise InputError(
                 Problem(
                     f"whatif_explorer: view={view!r} is not a view.",
-                    fix="use view='long run' (every link has acted) or view='now' (instant effect).",
+                    fix="use view='long run' (every link has acted), view='now' (instant effect)"
+                    + (f" or one of {views[2:]}." if len(views) > 2 else "."),
                 )
             )
-
-        from .. import plots
-
         self.model = model
         self._engine = Engine(model, history)
         self._hold = 0
         self._dirty = False
         self.scenarios: dict[str, dict[str, float]] = {}
+        self.scenario_views: dict[str, str] = {}
         self.controls: dict[str, Any] = {}
         self._initial: dict[str, float] = {}
+        self._rows: dict[str, Any] = {}
         self._build_controls(w)
         self.view = w.ToggleButtons(
-            options=["long run", "now"],
+            options=views,
             value=view,
-            tooltips=[
-                "steady state: every link, lagged ones included, has acted",
-                "instant effect: lag-0 links only; lagged causes read from the history",
-            ],
+            tooltips=[view_caption(v) for v in views],
+            style={"button_width": "auto"},
+            layout=w.Layout(width="auto"),
         )
+        self.view_note = w.HTML()
+        self.busy = w.HTML(layout=w.Layout(min_width="110px"))
+        self.table = w.HTML(layout=w.Layout(width="auto"))
+        self.compare_html = w.HTML(layout=w.Layout(width="auto"))
+        self.message = w.HTML()
         self.result, self._after_scores = self._engine.run({}, view)
-        self.figure = self._make_figure(plots.strategy_map(model, self._after_scores))
-        self.table = w.HTML()
-        self.compare_html = w.HTML()
         self._render_table()
+        self._render_view_note()
         self.planning = PlanningPanel(self, self._engine.history)  # make it green; budget box
+        # the figure (plotly's widget stack) comes last: the controls are ready first
+        self.figure = self._make_figure()
         self.widget = self._build_panel(w)
         for ctl in self.controls.values():
             ctl.observe(self._on_change, names="value")
+        self.view.observe(self._on_view, names="value")
 
     # ............................................................... building
+    def _history_range(self, node_id: str) -> list[float]:
+        hist = self._engine.history
+        if hist is None or node_id not in getattr(hist, "columns", ()):
+            return []
+        col = hist[node_id].dropna()
+        return [float(col.min()), float(col.max())] if len(col) else []
+
     def _build_controls(self, w: Any) -> None:
         eng = self._engine
         model = self.model
-        style = {"description_width": "45%"}
-        layout = w.Layout(width="98%")
         by_persp: dict[str, list[Any]] = {p.id: [] for p in model.perspectives}
         for i, m in enumerate(model.measures):
-            base = eng.m_values[i]
-            pts = [m.baseline, m.target, base]
+            base = float(eng.m_values[i])
+            pts: list[float | None] = [m.baseline, m.target, *self._history_range(m.id)]
             if m.direction == "band" and m.band:
                 tol = m.tolerance or 0.0
                 pts += [m.band[0] - tol, m.band[1] + tol]
-            lo, hi = _span(pts)
-            value = float(base) if math.isfinite(base) else lo
-            ctl = self._slider(w, m.id, m.name, m.unit, lo, hi, value, style, layout)
-            by_persp[model.get(m.objective).perspective].append(ctl)
+            row = self._slider(w, m.id, m.name, m.unit, pts, base)
+            by_persp[model.get(m.objective).perspective].append(row)
         for i, kr in enumerate(model.key_results):
-            base = eng.k_values[i]
-            lo, hi = _span([kr.start, kr.target, base])
-            value = float(base) if math.isfinite(base) else lo
-            ctl = self._slider(w, kr.id, f"KR: {kr.name}", kr.unit, lo, hi, value, style, layout)
+            base = float(eng.k_values[i])
+            pts = [kr.start, kr.target, *self._history_range(kr.id)]
+            row = self._slider(w, kr.id, f"KR: {kr.name}", kr.unit, pts, base)
             p = model.perspective_of(kr.okr)
-            by_persp.setdefault(p or "(unaligned)", []).append(ctl)
-        link_ctls = []
+            by_persp.setdefault(p or "(unaligned)", []).append(row)
+        link_rows = []
         names = {o.id: o.name for o in model.objectives}
         for key, lk in eng.links.items():
             wgt = float(lk.weight or 0.0)
             if lk.weight_range is not None:
-                lo, hi = (float(v) for v in lk.weight_range)
+                pts = [float(v) for v in lk.weight_range]
+                floor, ceiling = None, None
+            elif wgt >= 0:  # a link keeps its sign: flipping it is a model edit
+                pts, floor, ceiling = [0.0, max(1.0, 2 * wgt)], 0.0, None
             else:
-                lo, hi = min(-1.0, 2 * wgt), max(1.0, 2 * wgt)
-            ctl = w.FloatSlider(
-                value=wgt,
-                min=lo,
-                max=hi,
-                step=0.05,
-                description=f"{names[lk.source]} → {names[lk.target]}",
-                tooltip=key,
-                readout_format=".2f",
-                continuous_update=False,
-                style=style,
-                layout=layout,
-            )
-            self.controls[key] = ctl
-            self._initial[key] = wgt
-            link_ctls.append(ctl)
+                pts, floor, ceiling = [min(-1.0, 2 * wgt), 0.0], None, 0.0
+            spec = slider_spec(pts, wgt, floor=floor, ceiling=ceiling, pad=0.0)
+            text = f"{names[lk.source]} → {names[lk.target]}" + (" (inverse)" if wgt < 0 else "")
+            link_rows.append(self._row(w, key, text, key, spec))
         self._groups: list[tuple[str, list[Any]]] = []
         persp_names = {p.id: p.name for p in model.perspectives}
         for persp in reversed(model.perspectives):
@@ -157,93 +164,145 @@ class WhatIfExplorer:
                 self._groups.append((persp_names[persp.id], by_persp[persp.id]))
         if by_persp.get("(unaligned)"):
             self._groups.append(("Unaligned OKRs", by_persp["(unaligned)"]))
-        if link_ctls:
-            self._groups.append(("Link weights", link_ctls))
+        if link_rows:
+            self._groups.append(("Link weights", link_rows))
 
     def _slider(
-        self,
-        w: Any,
-        node_id: str,
-        name: str,
-        unit: str,
-        lo: float,
-        hi: float,
-        value: float,
-        style: dict[str, str],
-        layout: Any,
+        self, w: Any, node_id: str, name: str, unit: str, points: list[float | None], value: float
     ) -> Any:
-        step = (hi - lo) / 200.0
-        # ipywidgets renders ``description`` as text (description_allow_html is False)
+        percent = unit.strip() == "%"
+        floor = 0.0 if all(p is None or p >= 0 for p in [*points, value]) else None
+        spec = slider_spec(points, value, floor=floor, ceiling=100.0 if percent else None)
+        return self._row(w, node_id, label_text(name, unit), f"{node_id}: {name} [{unit}]", spec)
+
+    def _row(self, w: Any, key: str, text: str, tooltip: str, spec: SliderSpec) -> Any:
+        """A control: its full label above a full-width slider with an editable readout."""
         ctl = w.FloatSlider(
-            value=min(max(value, lo), hi),
-            min=lo,
-            max=hi,
-            step=step,
-            description=f"{name} ({unit})" if unit else name,
-            tooltip=node_id,
-            readout_format=".3g",
+            value=spec.value,
+            min=spec.lo,
+            max=spec.hi,
+            step=spec.step,
+            readout_format=spec.readout_format,
             continuous_update=False,
-            style=style,
-            layout=layout,
+            tooltip=tooltip,
+            layout=w.Layout(width="auto", margin="0"),
+            style={"description_width": "0px"},
         )
-        self.controls[node_id] = ctl
-        self._initial[node_id] = float(ctl.value)
-        return ctl
+        self.controls[key] = ctl
+        self._initial[key] = float(ctl.value)
+        label = w.HTML(label_html(text, tooltip), layout=w.Layout(width="auto"))
+        row = w.VBox([label, ctl], layout=w.Layout(width="auto", margin="0 0 4px 0"))
+        self._rows[key] = row
+        return row
 
-    def _make_figure(self, fig: Any) -> Any:
-        import plotly.graph_objects as go
+    def _make_figure(self) -> Any:
+        from ..plots import strategy_map
 
-        try:
-            return go.FigureWidget(fig)
-        except (ImportError, ValueError):  # anywidget missing: a plain figure in an Output
-            self._output = True
-            return fig
+        fig = strategy_map(self.model, self._after_scores, title=self._map_title())
+        fig.update_layout(autosize=True, width=None, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+        return live_figure(fig)
+
+    def _map_title(self) -> str:
+        from ..plots import esc
+
+        return f"{esc(self.model.name)} · what-if, {esc(self.view.value if hasattr(self, 'view') else 'long run')}"
 
     def _build_panel(self, w: Any) -> Any:
-        acc = w.Accordion(children=[w.VBox(ctls) for _, ctls in self._groups])
-        for i, (title, _) in enumerate(self._groups):
-            acc.set_title(i, title)
+        tabs = w.Tab(
+            children=[
+                w.VBox(rows, layout=w.Layout(width="auto", padding="4px"))
+                for _, rows in self._groups
+            ]
+            + [self._scenario_box(w), self.planning.widget],
+            layout=w.Layout(width="auto"),
+        )
+        tabs.titles = tuple([title for title, _ in self._groups] + ["Scenarios", "Plan"])
+        self.tabs = tabs
         reset = w.Button(description="Reset", icon="undo", tooltip="back to the model's values")
         reset.on_click(lambda _b: self.reset())
-        name = w.Text(placeholder="scenario name", layout=w.Layout(width="180px"))
-        save = w.Button(description="Save scenario", icon="save")
-
-        def _save(_b: Any) -> None:
-            if name.value.strip():
-                self.save_scenario(name.value.strip())
-
-        save.on_click(_save)
-        path = w.Text(placeholder="scenario.yaml or .csv", layout=w.Layout(width="200px"))
-        export = w.Button(description="Export", icon="download")
-        message = w.HTML()
-
-        def _export(_b: Any) -> None:
-            try:
-                out = self.export_scenario(path.value.strip(), name=name.value.strip() or None)
-                message.value = f"written: {_esc(str(out))}"
-            except InputError as err:
-                message.value = f"<span style='color:#D55E00'>{_esc(str(err))}</span>"
-
-        export.on_click(_export)
-        fig_box: Any = self.figure
-        if getattr(self, "_output", False):
-            fig_box = w.Output()
-            self._fig_output = fig_box
-            self._show_static()
-        left = w.VBox(
-            [
-                self.view,
-                acc,
-                w.HBox([reset]),
-                w.HBox([name, save]),
-                w.HBox([path, export]),
-                message,
-                self.planning.widget,
-            ],
-            layout=w.Layout(width="38%"),
+        self.actions = w.HBox([reset], layout=w.Layout(flex_flow="row wrap"))
+        header = w.HBox(
+            [w.HTML("<b>View</b>"), self.view, self.busy],
+            layout=w.Layout(flex_flow="row wrap", align_items="center", grid_gap="8px"),
         )
-        right = w.VBox([fig_box, self.table, self.compare_html], layout=w.Layout(width="62%"))
-        return w.HBox([left, right])
+        fig_box = self._fig_box = figure_box(self.figure, width="auto")
+        if not hasattr(self.figure, "batch_update"):  # no anywidget: redrawn in its Output
+            self._fig_output = fig_box
+        left = w.VBox(
+            [tabs, self.actions],
+            layout=w.Layout(width="40%", min_width="300px", flex="1 1 340px", overflow="hidden"),
+        )
+        right = w.VBox(
+            [self.view_note, fig_box, self.table],
+            layout=w.Layout(width="60%", min_width="380px", flex="3 1 520px", overflow="hidden"),
+        )
+        body = w.HBox(
+            [left, right], layout=w.Layout(width="auto", flex_flow="row wrap", grid_gap="12px")
+        )
+        return w.VBox([header, body], layout=w.Layout(width="auto", overflow="hidden"))
+
+    def _scenario_box(self, w: Any) -> Any:
+        full = w.Layout(width="auto", flex="1 1 160px")
+        self._name = w.Text(placeholder="name of the current scenario", layout=full)
+        save = w.Button(
+            description="Save", icon="save", tooltip="save the current changes and view"
+        )
+        self._saved = w.Dropdown(options=[], description="", layout=full)
+        apply = w.Button(description="Apply", icon="play", tooltip="set the controls and view")
+        delete = w.Button(description="Delete", icon="trash")
+        self._path = w.Text(placeholder="file: scenario.yaml or .csv", layout=full)
+        export = w.Button(
+            description="Export",
+            icon="download",
+            tooltip="the chosen saved scenario, else the current one",
+        )
+
+        def guarded(action: Callable[[], str]) -> Callable[[Any], None]:
+            def run(_b: Any) -> None:
+                try:
+                    self.message.value = _esc(action())
+                except InputError as err:
+                    self.message.value = f"<span style='color:#D55E00'>{_esc(str(err))}</span>"
+
+            return run
+
+        def _save() -> str:
+            name = self._name.value.strip()
+            self.save_scenario(name)
+            return f"saved {name!r} ({self.view.value})."
+
+        def _apply() -> str:
+            name = self._saved.value or ""
+            self.load_scenario(name)
+            return f"applied {name!r} ({self.view.value})."
+
+        def _delete() -> str:
+            name = self._saved.value or ""
+            self.delete_scenario(name)
+            return f"deleted {name!r}."
+
+        def _export() -> str:
+            out = self.export_scenario(self._path.value.strip(), name=self._saved.value or None)
+            return f"written: {out}"
+
+        save.on_click(guarded(_save))
+        apply.on_click(guarded(_apply))
+        delete.on_click(guarded(_delete))
+        export.on_click(guarded(_export))
+        wrap = w.Layout(flex_flow="row wrap", width="auto")
+        return w.VBox(
+            [
+                w.HTML("<b>Save the current changes</b>"),
+                w.HBox([self._name, save], layout=wrap),
+                w.HTML("<b>Saved scenarios</b>"),
+                w.HBox([self._saved, apply, delete], layout=wrap),
+                w.HTML("<b>Export</b> (the chosen saved scenario, else the current changes)"),
+                w.HBox([self._path, export], layout=wrap),
+                self.message,
+                self.compare_html,
+            ],
+            layout=w.Layout(width="auto", padding="4px"),
+        )
 
     def _show_static(self) -> None:
         from IPython import get_ipython
@@ -258,7 +317,21 @@ class WhatIfExplorer:
             display(self.figure)
 
     # ............................................................... updating
-    def _on_change(self, _change: Any) -> None:
+    def _on_change(self, change: Any) -> None:
+        old, new = change.get("old"), change.get("new")
+        if (
+            isinstance(old, float)
+            and isinstance(new, float)
+            and math.isclose(old, new, rel_tol=1e-12, abs_tol=1e-12)
+        ):
+            return
+        if self._hold:
+            self._dirty = True
+        else:
+            self._update()
+
+    def _on_view(self, _change: Any) -> None:
+        self._render_view_note()
         if self._hold:
             self._dirty = True
         else:
@@ -277,11 +350,11 @@ class WhatIfExplorer:
                 self._update()
 
     def changes(self) -> dict[str, float]:
-        """Controls moved from the model's values: ``{id or 'source->target': value}``."""
+        """Controls moved from the model's values: ``{id or 'link:source->target': value}``."""
         return {
             k: float(c.value)
             for k, c in self.controls.items()
-            if not math.isclose(float(c.value), self._initial[k], rel_tol=0, abs_tol=1e-12)
+            if not math.isclose(float(c.value), self._initial[k], rel_tol=1e-12, abs_tol=1e-12)
         }
 
     def _split(self, changes: Mapping[str, float]) -> tuple[dict[str, float], dict[str, float]]:
@@ -303,36 +376,34 @@ class WhatIfExplorer:
     def _update(self) -> None:
         from .. import plots
 
-        changes = self.changes()
-        _values, weights = self._split(changes)
-        self.result, self._after_scores = self._engine.run(changes, self.view.value)
-        if weights != getattr(self, "_drawn_weights", {}):
-            plots.update_link_widths(self.figure, self._model_with_weights(weights))
-            self._drawn_weights = weights
-        plots.update_strategy_map(self.figure, self.model, self._after_scores)
-        self._render_table()
-        if getattr(self, "_output", False):
-            self._show_static()
+        self.busy.value = BUSY_HTML
+        try:
+            changes = self.changes()
+            _values, weights = self._split(changes)
+            self.result, self._after_scores = self._engine.run(changes, self.view.value)
+            fig = self.figure
+            with batch(fig):
+                if weights != getattr(self, "_drawn_weights", {}):
+                    plots.update_link_widths(fig, self._model_with_weights(weights))
+                    self._drawn_weights = weights
+                plots.update_strategy_map(fig, self.model, self._after_scores)
+                title = self._map_title()
+                if fig.layout.title.text != title:
+                    fig.layout.title.text = title
+            if getattr(self, "_fig_box", None) is not None:
+                self.figure = refresh(fig, self._fig_box)
+            self._render_table()
+            if getattr(self, "_fig_output", None) is not None:
+                self._show_static()
+        finally:
+            self.busy.value = ""
+
+    def _render_view_note(self) -> None:
+        self.view_note.value = f"<div style='font-size:12px;color:#444'>View: <b>{_esc(view_caption(self.view.value))}</b></div>"
 
     def _render_table(self) -> None:
-        from ..render import table_html
-
-        res = self.result
-        moved = res[(res["score_delta"].abs() > 1e-9) | res["id"].isin(list(self.changes()))]
-        if moved.empty:
-            self.table.value = table_html(
-                res[res["kind"].isin(["perspective", "objective"])],
-                columns=TABLE_COLUMNS,
-                title="Before → after",
-                notes=["Move a control to see its effect up the map."],
-                max_rows=12,
-            )
-            return
-        order = moved.reindex(
-            moved["delta"].abs().sort_values(ascending=False, kind="stable").index
-        )
-        self.table.value = table_html(
-            order, title="Before → after", notes=[f"{len(moved)} nodes moved."], max_rows=25
+        self.table.value = effects_table_html(
+            self.model, self.result, changed=set(self.changes()), view=self.view.value
         )
 
     # ............................................................... public API
@@ -368,16 +439,32 @@ class WhatIfExplorer:
                 Problem("save_scenario: the name is empty.", fix="give the scenario a name.")
             )
         self.scenarios[name] = self.changes()
-        self.compare_html.value = self._compare_html()
+        self.scenario_views[name] = self.view.value
+        self._scenarios_changed(select=name)
         return dict(self.scenarios[name])
 
     def load_scenario(self, name: str) -> pd.DataFrame:
-        """Apply a saved scenario (every other control back to the model's value)."""
+        """Apply a saved scenario and its view (every other control back to the model's value)."""
         changes = self._scenario(name)
         with self.hold():
+            self.view.value = self.scenario_views.get(name, self.view.value)
             for k, ctl in self.controls.items():
                 ctl.value = changes.get(k, self._initial[k])
         return self.result
+
+    def delete_scenario(self, name: str) -> None:
+        """Forget a saved scenario."""
+        self._scenario(name)
+        del self.scenarios[name]
+        self.scenario_views.pop(name, None)
+        self._scenarios_changed()
+
+    def _scenarios_changed(self, select: str | None = None) -> None:
+        self.compare_html.value = self._compare_html()
+        saved = getattr(self, "_saved", None)
+        if saved is not None:
+            saved.options = list(self.scenarios)
+            saved.value = select if select in self.scenarios else (next(iter(self.scenarios), None))
 
     def _scenario(self, name: str) -> dict[str, float]:
         if name not in self.scenarios:
@@ -396,11 +483,12 @@ class WhatIfExplorer:
         -------
         DataFrame
             ``id, kind, name, score_before`` and one column of after-scores per saved
-            scenario (in saving order), for the nodes of ``kinds``.
+            scenario (in saving order, each in the view it was saved in), for the
+            nodes of ``kinds``.
         """
         base = self.result[["id", "kind", "name", "score_before"]].copy()
         for name, changes in self.scenarios.items():
-            frame, _ = self._engine.run(changes, self.view.value)
+            frame, _ = self._engine.run(changes, self.scenario_views.get(name, self.view.value))
             base[name] = frame["score_after"].to_numpy()
         return base[base["kind"].isin(list(kinds))].reset_index(drop=True)
 
@@ -416,13 +504,21 @@ class WhatIfExplorer:
 
         ``.yaml``/``.yml``: ``scenario, model, set`` (measure / key-result values),
         ``weights`` (link weights) and ``effects`` (objective and perspective
-        scores before → after).  ``.csv``: the what-if table (the columns of :attr:`result`),
-        with text that a spreadsheet would run as a formula (starting with ``=``, ``+``,
-        ``-``, ``@``, tab or CR) prefixed with ``'``.
+        scores before → after), in the scenario's view.  ``.csv``: the what-if
+        table (the columns of :attr:`result`), with text that a spreadsheet would
+        run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR)
+        prefixed with ``'``.  Returns the absolute path written.
         """
         import yaml
 
-        path = Path(path)
+        if not str(path).strip():
+            raise InputError(
+                Problem(
+                    "export_scenario: the file name is empty.",
+                    fix="give a path ending in .yaml, .yml or .csv.",
+                )
+            )
+        path = Path(path).expanduser().resolve()
         suffix = path.suffix.lower()
         if suffix not in (".yaml", ".yml", ".csv"):
             raise InputError(
@@ -432,7 +528,8 @@ class WhatIfExplorer:
                 )
             )
         changes = self._scenario(name) if name is not None else self.changes()
-        frame, _ = self._engine.run(changes, self.view.value)
+        view = self.scenario_views.get(name, self.view.value) if name else self.view.value
+        frame, _ = self._engine.run(changes, view)
         if suffix == ".csv":
             from .._xlsx import csv_safe
 
@@ -444,7 +541,7 @@ class WhatIfExplorer:
         doc = {
             "scenario": name or "current",
             "model": self.model.name,
-            "view": self.view.value,
+            "view": view,
             "set": values,
             "weights": weights,
             "effects": {
@@ -461,6 +558,78 @@ class WhatIfExplorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def effects_table_html(
+    model: Model, result: pd.DataFrame, *, changed: set[str], view: str, max_rows: int = 40
+) -> str:
+    """The before → after table: moved nodes grouped by kind, biggest score change first.
+
+    Fixed layout at 100 % of its column (wrapping names), values with their
+    units, a status chip per row; the caption names the view.
+    """
+    from ..render import status_chip
+
+    units: dict[str, str] = {m.id: m.unit for m in model.measures}
+    units.update({k.id: k.unit for k in model.key_results})
+    moved = result[(result["score_delta"].abs() > 1e-9) | result["id"].isin(list(changed))]
+    note = (
+        f"{len(moved)} nodes moved."
+        if len(moved)
+        else "Move a control to see its effect up the map."
+    )
+    shown = moved if len(moved) else result[result["kind"].isin(["perspective", "objective"])]
+    head = (
+        "<div class='stratlab-effects' style='width:100%;max-width:100%;overflow:hidden;font-size:12.5px'>"
+        f"<div style='font-weight:600;font-size:14px;margin:6px 0 2px'>Before → after "
+        f"<span style='font-weight:400;color:#555'>· view: {_esc(view)}</span></div>"
+        f"<div style='color:#555;margin-bottom:4px'>{_esc(note)}</div>"
+        "<table style='width:100%;table-layout:fixed;border-collapse:collapse'>"
+        "<colgroup><col style='width:38%'><col style='width:30%'><col style='width:14%'>"
+        "<col style='width:18%'></colgroup>"
+        "<thead><tr style='border-bottom:1px solid #999;text-align:left'><th>node</th>"
+        "<th>before → after</th><th style='text-align:right'>score Δ</th>"
+        "<th style='padding-left:6px'>status</th></tr></thead><tbody>"
+    )
+    rows: list[str] = []
+    count = 0
+    cell = "style='padding:2px 4px;overflow-wrap:anywhere;vertical-align:top'"
+    for kind in _KIND_ORDER:
+        part = shown[shown["kind"] == kind]
+        if part.empty:
+            continue
+        part = part.reindex(
+            part["score_delta"].abs().sort_values(ascending=False, kind="stable").index
+        )
+        rows.append(
+            f"<tr><td colspan='4' style='padding:6px 4px 1px;font-weight:600;color:#333;"
+            f"border-bottom:1px solid #ddd'>{_KIND_TITLE[kind]}</td></tr>"
+        )
+        for r in part.itertuples(index=False):
+            if count >= max_rows:
+                break
+            count += 1
+            leaf = kind in ("measure", "key_result")
+            unit = units.get(str(r.id), "") if leaf else ""
+            before = fmt_number(r.before, unit) if leaf else fmt_number(r.score_before)
+            after = fmt_number(r.after, unit) if leaf else fmt_number(r.score_after)
+            d = float(r.score_delta)
+            digits = 2 if abs(d) >= 0.005 else 3
+            delta = (
+                "0" if not np.isfinite(d) or abs(d) < 5e-4 else f"{d:+.{digits}f}".replace("-", "−")
+            )
+            rows.append(
+                f"<tr data-id='{_esc(str(r.id))}' style='border-bottom:1px solid #eee'>"
+                f"<td {cell} title='{_esc(str(r.id))}'>{_esc(str(r.name))}</td>"
+                f"<td {cell}>{_esc(before)} → <b>{_esc(after)}</b></td>"
+                f"<td {cell.replace('vertical-align:top', 'vertical-align:top;text-align:right')}>{delta}</td>"
+                f"<td {cell}>{status_chip(str(r.status))}</td></tr>"
+            )
+    more = len(shown) - count
+    tail = "</tbody></table>"
+    if more > 0:
+        tail += f"<div style='color:#555'>… {more} more rows (see explorer.result)</div>"
+    return head + "".join(rows) + tail + "</div>"
 
 
 def _num(x: Any) -> float | None:
@@ -483,10 +652,11 @@ def whatif_explorer(
     model : Model or path
     history : DataFrame or path, optional
         KPI history: controls start at the latest values; lagged links read it.
-    view : {'long run', 'now'}
-        Initial view (a toggle in the panel, ``explorer.view``): the steady
-        state where every link, lagged ones included, has acted; or the instant
-        effect (``whatif(...).to_frame()``).
+    view : str
+        Initial view (a toggle in the panel, ``explorer.view``): ``'long run'``,
+        the steady state where every link, lagged ones included, has acted;
+        ``'now'``, the instant effect (``whatif(...).to_frame()``); or
+        ``'in k <period>s'`` (k up to the largest lag), the trajectory k periods on.
 
     Returns
     -------
