@@ -279,6 +279,14 @@ def _check_layout(page: Any, plots: list[dict[str, Any]]) -> None:
 # ---------------------------------------------------------------- the tests
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "issue 11, open: anywidget 0.11 gives a widget model 2 s to load plotly's 5 MB bundle; "
+        "on a loaded machine JupyterLab's model misses it, ignores later kernel messages and "
+        "plotly.js falls back to 700 px (the Monte Carlo histogram overflows its 424 px box)"
+    ),
+)
 def test_explorers_in_jupyterlab(chromium: Any, workdir: Path, example: tuple[Any, Any]) -> None:
     model, history = example
     server: Server = start_server("lab", workdir, "explorers.ipynb")
