@@ -838,6 +838,16 @@ def _start(args: Sequence[str | Path], cwd: Path, tmp: Path) -> subprocess.Popen
     )
 
 
+def _cmdline(process: Any) -> list[str]:
+    """A child's command line, or [] for one that has exited (a zombie not yet reaped, or gone)."""
+    import psutil
+
+    try:
+        return list(process.cmdline())
+    except psutil.Error:
+        return []
+
+
 def _wait_for_kernels(proc: subprocess.Popen[str], count: int, timeout: float = 120) -> list[int]:
     import time
 
@@ -847,7 +857,7 @@ def _wait_for_kernels(proc: subprocess.Popen[str], count: int, timeout: float = 
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
         kids = psutil.Process(proc.pid).children(recursive=True)
-        kernels = [k for k in kids if "ipykernel" in " ".join(k.cmdline())]
+        kernels = [k for k in kids if "ipykernel" in " ".join(_cmdline(k))]
         if len(kernels) >= count:
             time.sleep(2)  # let the kernels start running cells
             return [k.pid for k in psutil.Process(proc.pid).children(recursive=True)]
@@ -906,7 +916,7 @@ def test_sigterm_stops_a_batch_and_keeps_finished_reviews(tmp_path: Path) -> Non
     )
     out = tmp_path / "out"
     proc = _start(["review-batch", manifest, "-o", out, "--jobs", "2"], tmp_path, tmp_path)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a whole review on a loaded machine
     while not (out / "quick.html").exists():
         assert time.monotonic() < deadline and proc.poll() is None
         time.sleep(0.3)
