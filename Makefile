@@ -13,7 +13,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,db]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (stratlab)" >/dev/null
 	touch $(STAMP)
 

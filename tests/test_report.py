@@ -30,7 +30,17 @@ from stratlab.report import (
 from stratlab.report._batch import write_index
 from stratlab.report._export import normalise_notebook
 
-TEMPLATE_PARAMETERS = ["model", "history", "period", "samples", "seed", "horizon", "title"]
+TEMPLATE_PARAMETERS = [
+    "model",
+    "history",
+    "history_table",
+    "history_query",
+    "period",
+    "samples",
+    "seed",
+    "horizon",
+    "title",
+]
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -27,6 +27,7 @@ _LAZY: dict[str, str] = {
     "save_model": "stratlab.io",
     "model_schema": "stratlab.model",
     "load_history": "stratlab.io",
+    "DatabaseSource": "stratlab.io",
     "compile_model": "stratlab.engine",
     "score": "stratlab.scoring",
     "score_history": "stratlab.scoring",
@@ -90,6 +91,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .demo import run_demo as demo  # noqa: F401 - command alias
     from .demo import run_demo as run_demo
     from .engine import compile_model as compile_model
+    from .io import DatabaseSource as DatabaseSource
     from .io import load_history as load_history
     from .io import load_model as load_model
     from .io import load_model as validate  # noqa: F401 - command alias

@@ -13,7 +13,12 @@ if TYPE_CHECKING:
 
     from .model import Model
 
-__all__ = ["add_history_options", "read_history", "warn_stale"]
+__all__ = [
+    "add_history_options",
+    "history_argument",
+    "read_history",
+    "warn_stale",
+]
 
 
 def add_history_options(p: argparse.ArgumentParser) -> None:
@@ -41,11 +46,39 @@ def add_history_options(p: argparse.ArgumentParser) -> None:
         help="apply the fixes the messages name (drop %% signs and thousands separators, "
         "multiply fractions of a %% measure by 100) and say how many cells changed",
     )
+    g.add_argument(
+        "--table",
+        help="when HISTORY is a database URL (postgresql+psycopg://user@host/db, "
+        "duckdb:///kpis.duckdb; ${NAME} reads an environment variable): the table "
+        "holding the history, long or wide",
+    )
+    g.add_argument("--query", help="or a SQL query returning the history (instead of --table)")
+
+
+def history_argument(args: argparse.Namespace) -> Any:
+    """HISTORY as given: a path, or a DatabaseSource for a URL / --table / --query (None if absent)."""
+    from .errors import InputError, Problem
+    from .io import DatabaseSource, is_url
+
+    history = getattr(args, "history", None)
+    table, query = getattr(args, "table", None), getattr(args, "query", None)
+    if history is None:
+        if table is not None or query is not None:
+            raise InputError(
+                Problem(
+                    "--table and --query need a HISTORY database URL.",
+                    fix="give the URL, e.g. postgresql+psycopg://user@host/db --table kpis.",
+                )
+            )
+        return None
+    if table is not None or query is not None or is_url(history):
+        return DatabaseSource(history, table=table, query=query)
+    return history
 
 
 def read_history(args: argparse.Namespace, *, with_model: bool = True) -> Any:
     """The history argument read with the history options (None when not given)."""
-    path = getattr(args, "history", None)
+    path = history_argument(args)
     if path is None:
         return None
     from .io import load_history

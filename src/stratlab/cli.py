@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from ._cli_history import add_history_options, read_history, warn_stale
+from ._cli_history import add_history_options, history_argument, read_history, warn_stale
 from ._outputs import check_writable, refuse_inputs
 from .errors import InputError, Problem, escape_controls
 from .limits import LIMIT_HELP
@@ -142,7 +142,7 @@ def _validate(args: argparse.Namespace) -> int:
         hist = read_history(args)
         warn_stale(model, hist)
         msg += (
-            f"; {args.history}: OK — {hist.shape[1]} series, {len(hist)} periods ({hist.index[0]} to {hist.index[-1]})"
+            f"; {history_argument(args)}: OK — {hist.shape[1]} series, {len(hist)} periods ({hist.index[0]} to {hist.index[-1]})"
             if len(hist)
             else ""
         )
@@ -152,7 +152,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _setup_score(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="model file")
-    p.add_argument("history", nargs="?", help="KPI history (.csv or .xlsx), long or wide")
+    p.add_argument("history", nargs="?", help="KPI history (file or database URL), long or wide")
     p.add_argument("--period", help="score as of this period of the history (e.g. 2025Q3, 2025-07)")
     _fmt(p)
 
@@ -443,7 +443,7 @@ def _simulate(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def _setup_correlate(p: argparse.ArgumentParser) -> None:
-    p.add_argument("history", help="KPI history (.csv or .xlsx), long or wide")
+    p.add_argument("history", help="KPI history (file or database URL), long or wide")
     p.add_argument("--method", choices=("pearson", "spearman", "kendall"), default="pearson")
     p.add_argument(
         "--transform",
@@ -639,7 +639,7 @@ def _review(args: argparse.Namespace) -> int:
     plain = not (args.sheet or args.decimal or args.dayfirst or args.strict or args.fix)
     out = run_review(
         args.model,
-        args.history if plain else read_history(args),  # a path: the review reads the file itself
+        history_argument(args) if plain else read_history(args),  # the notebook reads a path/URL
         args.output,
         period=args.period,
         template=args.template,
@@ -679,10 +679,11 @@ def _setup_batch(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-o", "--output", required=True, help="folder for the reviews and index.html")
     p.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
+    p.add_argument("--scheduler", help="Dask: local:N worker processes here, or tcp://HOST:8786")
     _fmt(p)
 
 
-_MANIFEST_HELP = """stratlab review-batch units.csv -o reviews/ --jobs 2
+_MANIFEST_HELP = """stratlab review-batch units.csv -o reviews/ --jobs 2   (or --scheduler local:4)
 
 manifest (CSV or YAML; paths relative to it):
   CSV   unit,model,history,weight,comments,samples
@@ -706,7 +707,7 @@ A failing unit does not stop the others: one line per failure, exit 1."""
 def _batch(args: argparse.Namespace) -> pd.DataFrame | int:
     from .report import run_batch
 
-    frame = run_batch(args.manifest, args.output, jobs=args.jobs)
+    frame = run_batch(args.manifest, args.output, jobs=args.jobs, client=args.scheduler)
     emit(frame, args.format)
     failed = frame[frame["status"] != "ok"]
     for row in failed.itertuples(index=False):

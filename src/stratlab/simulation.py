@@ -51,10 +51,11 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._parallel import run_chunks
 from ._util import check_int, did_you_mean
 from .engine import (
     LinearSystem,
@@ -353,6 +354,14 @@ def _roll_scores(
     return okr, obj, persp, w
 
 
+def _sample_chunk(plan: _Plan, blocks: list[tuple[Any, int]]) -> tuple[np.ndarray, ...]:
+    """Stored rows (float32; weights float64) of consecutive blocks, each from its own seed."""
+    parts = [_draw_block(plan, np.random.default_rng(seq), size) for seq, size in blocks]
+    z, grades, wdraw = (np.hstack(x) for x in zip(*parts, strict=True))
+    ms, ks, okr, obj, persp, w = _roll_block(plan, z, grades, wdraw)
+    return (*(r.astype(np.float32) for r in (persp[::-1], obj, ms, okr, ks)), np.asarray(w, float))
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class SimulationResult:
     """Monte Carlo samples of every node's score, with lazy summaries.
@@ -549,6 +558,7 @@ def simulate(
     weight_uncertainty: bool = True,
     spread: float = 1.0,
     limits: Limits | None = None,
+    client: Any = None,
 ) -> SimulationResult:
     """Monte Carlo: probability of reaching each objective and what drives the risk.
 
@@ -579,6 +589,8 @@ def simulate(
     limits : Limits, optional
         samples × nodes may not exceed ``limits.sample_values`` (1.5 GiB of
         float32 scores by default), checked before any draw.
+    client : dask.distributed.Client or str, optional
+        Run the chunks as Dask tasks (``'local:N'``: a LocalCluster); same samples as here.
 
     Returns
     -------
@@ -668,25 +680,19 @@ def simulate(
     show = samples >= 200_000 if progress is None else bool(progress)
     from tqdm.auto import tqdm
 
+    starts = range(0, n_blocks, blocks_per_chunk)
+    sizes = [(children[b], min(BLOCK, samples - b * BLOCK)) for b in range(n_blocks)]
     with tqdm(total=samples, disable=not show, desc="simulate", unit="sample") as bar:
-        for b0 in range(0, n_blocks, blocks_per_chunk):
-            parts = [
-                _draw_block(
-                    plan, np.random.default_rng(children[b]), min(BLOCK, samples - b * BLOCK)
-                )
-                for b in range(b0, min(n_blocks, b0 + blocks_per_chunk))
-            ]
-            z, grades, wdraw = (
-                parts[0] if len(parts) == 1 else (np.hstack(x) for x in zip(*parts, strict=True))
-            )
-            ms, ks, okr, obj, persp, w = _roll_block(plan, z, grades, wdraw)
-            lo = b0 * BLOCK
-            hi = lo + z.shape[1]
-            store[:n_p, lo:hi] = persp[::-1]
-            for (sl, _), arr in zip(layout[1:], (obj, ms, okr, ks), strict=True):
+
+        def put(i: int, part: tuple[np.ndarray, ...]) -> None:
+            lo, hi = starts[i] * BLOCK, starts[i] * BLOCK + part[0].shape[1]
+            for (sl, _), arr in zip(layout, part[:-1], strict=True):  # layout[0]: perspectives
                 store[sl, lo:hi] = arr
-            weights[:, lo:hi] = w
+            weights[:, lo:hi] = part[-1]
             bar.update(hi - lo)
+
+        items = [sizes[b0 : b0 + blocks_per_chunk] for b0 in starts]
+        run_chunks(_sample_chunk, plan, items, put, client=client)
     avail_p = plan.lin.persp_avail
     # nodes without a score
     for sl, avail in layout[1:]:

@@ -1,4 +1,4 @@
-"""Reading KPI histories (CSV, Excel, DataFrame) into one wide, period-indexed frame.
+"""Reading KPI histories (CSV, Excel, Parquet, databases, DataFrame) into one wide, period-indexed frame.
 
 Reading is split so that any source can share the checks:
 
@@ -33,6 +33,7 @@ from ._cells import (
     units_of,
 )
 from ._history_files import HISTORY_SUFFIXES, HistorySource, read_history_source
+from ._sources import DatabaseSource
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +50,7 @@ __all__ = [
 
 
 def load_history(
-    source: str | Path | pd.DataFrame,
+    source: str | Path | pd.DataFrame | DatabaseSource,
     model: Model | None = None,
     *,
     freq: str | None = None,
@@ -59,13 +60,19 @@ def load_history(
     strict: bool = False,
     coerce: bool = False,
     limits: Limits | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> pd.DataFrame:
     """Read a KPI history, long or wide, into a wide DataFrame indexed by review period.
 
     Parameters
     ----------
-    source : path or DataFrame
-        CSV (comma or semicolon separated) or Excel file, or a DataFrame.  Long
+    source : path, URL, engine, DatabaseSource or DataFrame
+        CSV (comma or semicolon separated), Excel or Parquet file, a DataFrame,
+        or a database: a SQLAlchemy URL (``postgresql+psycopg://kpi@db/bank``,
+        ``duckdb:///kpis.duckdb``; ``${NAME}`` is replaced by the environment
+        variable, so passwords stay out of code and output), an engine, a
+        ``.duckdb`` file or a :class:`~stratlab.io.DatabaseSource`.  Long
         form has the columns ``period, measure, value``; wide form has a
         ``period`` column (or a period/date index) and one column per measure or
         key-result id.  Periods are read by one parser (``2025Q3``, ``2025-07``,
@@ -91,6 +98,11 @@ def load_history(
         ``31/07/2025`` is read day-first anyway.
     strict : bool, default False
         Unknown columns (with a model) are errors instead of a warning.
+    table, query : str, optional
+        For a database: the table (``schema.table`` allowed) or the SQL query
+        holding the history (default: the database's only table).  Errors
+        name the source with its password masked, then the row of the result
+        and the column.
     coerce : bool, default False
         Apply the fixes the error messages name: drop ``%`` signs and thousands
         separators, multiply a fractions-of-% column by 100.  The number of
@@ -120,7 +132,7 @@ def load_history(
         kind = HISTORY_SUFFIXES.get(Path(source).suffix.lower())
         if kind is not None:  # bounded before pandas or openpyxl reads it
             check_history_file(Path(source), kind, str(source), limits)
-    raw = read_history_source(source, sheet=sheet, decimal=decimal)
+    raw = read_history_source(source, sheet=sheet, decimal=decimal, table=table, query=query)
     return history_from_frame(
         raw, model, freq=freq, dayfirst=dayfirst, strict=strict, coerce=coerce, limits=limits
     )

@@ -47,13 +47,27 @@ class HistorySource:
 
 
 def read_history_source(
-    source: str | Path | pd.DataFrame,
+    source: Any,
     *,
     sheet: str | int | None = None,
     decimal: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> HistorySource:
-    """Read a path (CSV, Excel) or take a DataFrame as a raw history table."""
+    """Read a path (CSV, Excel) or take a DataFrame as a raw history table.
+
+    Databases (a URL, an engine, a :class:`~stratlab.io.DatabaseSource`, a
+    ``.duckdb`` file, with ``table`` or ``query``) and Parquet files are read
+    by :func:`stratlab.io._sources.read_source`; the table then names the
+    source (password masked) and counts rows from 1.
+    """
     import pandas as pd
+
+    from ._sources import is_source, read_source
+
+    if is_source(source) or table is not None or query is not None:
+        where, frame, first_row = read_source(source, table=table, query=query)
+        return HistorySource(frame, file=where, first_row=first_row, decimal=decimal)
 
     if isinstance(source, pd.DataFrame):
         frame = source

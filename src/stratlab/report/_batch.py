@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -587,11 +588,18 @@ def _run_unit_inner(unit: Unit) -> dict[str, Any]:
     return result
 
 
+def _unit_crashed(unit: Unit, exc: BaseException) -> dict[str, str]:
+    """The row of a unit whose worker died (``_run_unit`` itself never raises)."""
+    return {"status": "failed", "headline": "", "error": f"{type(exc).__name__}: {exc}"}
+
+
 def run_batch(
     manifest: str | os.PathLike[str],
     output_dir: str | os.PathLike[str],
     *,
     jobs: int = 2,
+    client: Any = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Run one review per business unit, in parallel, and write ``index.html``.
 
@@ -612,7 +620,17 @@ def run_batch(
         heatmap, each unit's biggest movers and stale KPIs, the roll-up
         weighted by ``weight``), created if needed.
     jobs : int
-        Number of reviews run at once (processes).
+        Number of reviews run at once (processes of the local pool).
+    client : dask.distributed.Client or str, optional
+        Run each unit as a Dask task on this client's cluster instead of the
+        local pool (``'local:N'`` starts a LocalCluster of N processes for
+        the run; ``'tcp://host:8786'`` connects to a running scheduler).  The
+        outputs, the index and the returned table are the same as with the
+        local pool; workers must see the manifest's files and the output
+        folder.  Needs ``pip install 'stratlab[dask]'``.
+    progress : bool, optional
+        Show a progress bar (stderr) as units finish; default: when stderr
+        is a terminal.
 
     Returns
     -------
@@ -633,9 +651,9 @@ def run_batch(
         ``jobs`` < 1.  A unit whose review fails does not raise: it is
         reported in ``status``/``error`` and in the index.
     """
-    from concurrent.futures import ProcessPoolExecutor
-
     import pandas as pd
+
+    from stratlab._parallel import client_for, map_tasks
 
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise InputError(
@@ -644,8 +662,17 @@ def run_batch(
     units = read_manifest(manifest, output_dir)
     out = Path(output_dir).expanduser()
     check_writable(out, folder=True)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(units)), initializer=_worker_init) as pool:
-        results = list(pool.map(_run_unit, units))
+    with client_for(client) as dask_client:
+        results = map_tasks(
+            _run_unit,
+            units,
+            jobs=jobs,
+            client=dask_client,
+            on_error=_unit_crashed,
+            progress=sys.stderr.isatty() if progress is None else progress,
+            desc="reviews",
+            initializer=_worker_init,
+        )
     summaries = {u.unit: r.pop("summary", None) for u, r in zip(units, results, strict=True)}
     table = pd.DataFrame(
         [

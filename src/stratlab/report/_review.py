@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from stratlab.report._templates import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from stratlab.io import DatabaseSource
     from stratlab.model import Model
 
 __all__ = ["PLOTLY_RENDERER", "run_review", "setup_notebook"]
@@ -35,6 +37,8 @@ KERNEL_NAME = "python3"
 
 # Parameters that run_review fills from its own arguments.
 _RESERVED = ("model", "history")
+# filled from run_review's history too (a database table or query), when declared
+_SOURCE_PARAMS = ("history_table", "history_query")
 
 
 def setup_notebook() -> None:
@@ -114,10 +118,62 @@ def _stage_model(
 
 
 def _stage_history(
-    history: str | os.PathLike[str] | pd.DataFrame | None, model: Model, folder: Path
-) -> tuple[str | None, pd.DataFrame | None]:
+    history: str | os.PathLike[str] | pd.DataFrame | DatabaseSource | None,
+    model: Model,
+    folder: Path,
+    *,
+    tpl: Template,
+    env: dict[str, str],
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """The notebook's history parameters; the history is validated here first.
+
+    A database source is passed as ``history`` (its URL), ``history_table`` and
+    ``history_query`` when the template declares them: a password written in
+    the URL is replaced by ``${VAR}`` and handed to the kernel in ``env``, so
+    the notebook (and a kept ``.ipynb``) never contains it.
+    """
     if history is None:
-        return None, None
+        return {"history": None}, None
+    from stratlab.io import DatabaseSource, is_source, is_url, load_history
+
+    if is_url(history) or (is_source(history) and not isinstance(history, (str, os.PathLike))):
+        source = history if isinstance(history, DatabaseSource) else DatabaseSource(history)
+        frame = load_history(source, model)
+        declared = {"history_table", "history_query"} <= tpl.parameters.keys()
+        if declared and isinstance(source.url, str):
+            return {
+                "history": _url_for_kernel(source.url, env),
+                "history_table": source.table,
+                "history_query": source.query,
+            }, frame
+        target = folder / "history.csv"
+        frame.to_csv(target)
+        return {"history": str(target)}, frame
+    path, frame = _stage_history_file(history, model, folder)
+    return {"history": path}, frame
+
+
+def _url_for_kernel(url: str, env: dict[str, str]) -> str:
+    """``url`` with a literal password replaced by ``${STRATLAB_DB_PASSWORD_…}`` (value put in ``env``)."""
+    import secrets
+
+    from stratlab.io import mask_url
+
+    masked = mask_url(url)
+    if masked == url.strip() or "${" in url:
+        return url
+    text = url.strip()
+    scheme_end = text.index("://") + 3
+    at = text.rfind("@")
+    user, _, password = text[scheme_end:at].partition(":")
+    name = f"STRATLAB_DB_PASSWORD_{secrets.token_hex(4).upper()}"
+    env[name] = password
+    return f"{text[:scheme_end]}{user}:${{{name}}}@{text[at + 1 :]}"
+
+
+def _stage_history_file(
+    history: str | os.PathLike[str] | pd.DataFrame, model: Model, folder: Path
+) -> tuple[str, pd.DataFrame]:
     from stratlab.io import load_history
 
     if _is_path(history):
@@ -154,7 +210,7 @@ def _page_title(params: Mapping[str, Any], template: Template, model: Model) -> 
 
 def run_review(
     model: str | os.PathLike[str] | Mapping[str, Any] | Model,
-    history: str | os.PathLike[str] | pd.DataFrame | None,
+    history: str | os.PathLike[str] | pd.DataFrame | DatabaseSource | None,
     output: str | os.PathLike[str],
     *,
     period: str | None = None,
@@ -178,9 +234,13 @@ def run_review(
     model : path, dict or Model
         The strategy model.  Objects are saved into the run's scratch folder
         and the notebook receives a path.
-    history : path, DataFrame or None
+    history : path, URL, DatabaseSource, DataFrame or None
         The KPI history (long or wide); a DataFrame is saved as CSV for the
-        notebook.
+        notebook.  A database (:class:`stratlab.io.DatabaseSource`, or a URL
+        for its only table) is read by the notebook itself through the
+        template parameters ``history``, ``history_table`` and
+        ``history_query``; a password in the URL reaches the kernel only as
+        an environment variable, never in the notebook or the page.
     output : path
         The HTML file to write (its folder is created if needed).
     period : str, optional
@@ -234,7 +294,7 @@ def run_review(
     output = Path(output).expanduser()
     tpl = load_template(template)
     params = coerce_parameters(tpl, parameters or {})
-    reserved = [key for key in _RESERVED if key in params]
+    reserved = [key for key in (*_RESERVED, *_SOURCE_PARAMS) if key in params]
     if reserved:
         raise InputError(
             Problem(
@@ -287,7 +347,9 @@ def run_review(
     with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
         folder = Path(scratch)
         params["model"], loaded = _stage_model(model, folder)
-        params["history"], frame = _stage_history(history, loaded, folder)
+        env: dict[str, str] = {}
+        staged, frame = _stage_history(history, loaded, folder, tpl=tpl, env=env)
+        params.update(staged)
         if comments is not None:
             params["comments"] = _stage_comments(comments, loaded, folder)
         if period is not None:
@@ -296,9 +358,16 @@ def run_review(
         source = folder / f"{tpl.name}.ipynb"
         source.write_text(with_kernelspec(tpl.text), encoding="utf-8")
         executed = folder / f"{tpl.name}.executed.ipynb"
-        ran = _execute(
-            source, executed, params, folder, tpl=tpl, failed_path=failed_path, progress=progress
-        )
+        with _kernel_env(env):
+            ran = _execute(
+                source,
+                executed,
+                params,
+                folder,
+                tpl=tpl,
+                failed_path=failed_path,
+                progress=progress,
+            )
         nb = normalise_notebook(
             ran, stable_ids=tpl.cell_ids, plotly_js="full" if full_plotly else "cartesian"
         )
@@ -311,6 +380,21 @@ def run_review(
     if failed_path.exists():  # a stale partial notebook from an earlier failed run
         failed_path.unlink()
     return output
+
+
+@contextmanager
+def _kernel_env(env: Mapping[str, str]) -> Iterator[None]:
+    """Environment variables the kernel inherits while it starts and runs (removed after)."""
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _execute(

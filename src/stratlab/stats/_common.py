@@ -53,9 +53,15 @@ def as_wide(history: HistoryLike, *, where: str) -> pd.DataFrame:
     indexed by period is used as is. A :class:`pandas.PeriodIndex` is completed to a
     regular range so that missing periods become gaps (NaN), not silent jumps.
     """
-    if isinstance(history, str | os.PathLike) or (
-        isinstance(history, pd.DataFrame)
-        and any(str(c).strip().lower() == "period" for c in history.columns)
+    from stratlab.io import is_source
+
+    if (
+        isinstance(history, str | os.PathLike)
+        or is_source(history)
+        or (
+            isinstance(history, pd.DataFrame)
+            and any(str(c).strip().lower() == "period" for c in history.columns)
+        )
     ):
         from stratlab.io import load_history
 

@@ -534,7 +534,10 @@ def suggest_links(
     cand = cand.sort_values("abs_r", ascending=False).drop_duplicates("pair")
     cand["source_perspective"] = cand["source"].map(persp)
     cand["target_perspective"] = cand["target"].map(persp)
-    diff = cand["target_perspective"].map(level) - cand["source_perspective"].map(level)
+    # float: an empty frame keeps the text dtype, which Arrow-backed strings cannot subtract
+    diff = cand["target_perspective"].map(level).astype(float) - cand["source_perspective"].map(
+        level
+    ).astype(float)
     cand["direction"] = np.select([diff > 0, diff == 0], ["upward", "level"], default="downward")
     cand["order"] = np.select([diff > 0, diff == 0], [0, 1], default=2)
     cand = cand.sort_values(["order", "abs_r"], ascending=[True, False]).head(top_n)
