@@ -15,6 +15,7 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 import numpy as np
