@@ -15,8 +15,8 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
