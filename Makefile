@@ -33,10 +33,11 @@ notebooks: $(STAMP)
 
 # the unit tests only (no kernels, browsers, fuzzing): under a minute
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q -m "not slow and not kernel and not browser" tests
+	$(BIN)/python -m pytest -n 2 -q -m "not slow and not kernel and not browser and not signals" tests
 
 test: lint
-	$(BIN)/python -m pytest -n 2 -q tests
+	$(BIN)/python -m pytest -n 2 -q -m "not signals" tests
+	$(BIN)/python -m pytest -q -p no:randomly -m signals tests
 	$(BIN)/python -m pytest -q --nbval-lax -p no:randomly notebooks
 
 bench: $(STAMP)

@@ -97,6 +97,10 @@ TEST_MARKERS: dict[str, tuple[str, ...]] = {
     "test_demo_writes_every_output": ("kernel",),
     "test_no_traceback_in_a_real_process": ("slow",),
     "test_review_from_the_wheel_outside_the_checkout": ("slow", "kernel"),
+    # signal tests send real signals to review processes: they run on their own, serially
+    # (make test), because under -n 2 their review process lost its working folder
+    "test_signal_stops_a_review_cleanly": ("signals",),
+    "test_sigterm_stops_a_batch_and_keeps_finished_reviews": ("signals",),
 }
 
 
