@@ -97,7 +97,7 @@ from stratlab.datasets import write_example
 with tempfile.TemporaryDirectory() as folder:
     model_file, history_file = write_example(folder)
     text = model_file.read_text()
-    text = text.replace("baseline: 20, target: 45", "baseline: 20, tagret: 45")
+    text = text.replace("baseline: 20\n    target: 45", "baseline: 20\n    tagret: 45")
     text = text.replace("{from: loyalty, to: growth", "{from: loyalty, to: grwoth")
     model_file.write_text(text)
     try:
@@ -150,6 +150,10 @@ assert list(scores.columns) == [
     "status",
     "status_rule",
     "coverage",
+    "unit",
+    "owner",
+    "as_of",
+    "stale",
 ]
 assert scores["score"].between(0, 1.2).all()  # revenue growth may stretch to 1.2
 assert (objectives.set_index("id").loc["engagement", "status"]) == "red"
