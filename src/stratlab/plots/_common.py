@@ -215,3 +215,41 @@ def scores_frame(model: Model, scores: Any, history: HistoryLike | None = None) 
 def thresholds_of(model: Model, node_id: str) -> tuple[float, float]:
     th = model.status_thresholds(node_id) if node_id in model else model.thresholds
     return th.green, th.amber
+
+
+def kpi_panels(model: Model, history: Any, ids: Any, where: str) -> tuple[pd.DataFrame, list[str]]:
+    """The history (loaded if it is a path) and the measure/key-result ids to draw one panel each.
+
+    Default ids: the measures with data, at most 24.  InputError for an id that is
+    not a measure or key result, has no column, or when nothing is left to plot.
+    """
+    import pandas as pd
+
+    from ..io import load_history
+
+    if not (isinstance(history, pd.DataFrame) and isinstance(history.index, pd.PeriodIndex)):
+        history = load_history(history, model)
+    if ids is None:
+        ids = [m.id for m in model.measures if m.id in history and history[m.id].notna().any()][:24]
+    ids = list(ids)
+    bad = [i for i in ids if i not in model or model.kind_of(i) not in ("measure", "key_result")]
+    if bad:
+        raise InputError(
+            Problem(
+                f"{where}: {bad[0]!r} is not a measure or key result of the model.",
+                fix="pass ids of measures or key results (see model.measures).",
+            )
+        )
+    nocol = [i for i in ids if i not in history.columns]
+    if nocol:
+        raise InputError(
+            Problem(
+                f"{where}: the history has no column {nocol[0]!r}.",
+                fix="choose ids that have data in the history.",
+            )
+        )
+    if not ids:
+        raise InputError(
+            Problem(f"{where}: nothing to plot.", fix="give a history with measure columns.")
+        )
+    return history, ids

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import InputError, Problem
 from ..io import load_model
 from ..periods import column_step, freq_code
 from ..render import STATUS_COLORS
-from ._common import apply_layout, esc, fmt_num
+from ._common import apply_layout, esc, fmt_num, kpi_panels
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,38 +55,11 @@ def kpi_trends(
     InputError
         An id that is not a measure or key result of the model, or has no column.
     """
+    import pandas as pd
     from plotly.subplots import make_subplots
 
-    from ..io import load_history
-
     model = load_model(model)
-    import pandas as pd
-
-    if not (isinstance(history, pd.DataFrame) and isinstance(history.index, pd.PeriodIndex)):
-        history = load_history(history, model)
-    if ids is None:
-        ids = [m.id for m in model.measures if m.id in history and history[m.id].notna().any()][:24]
-    ids = list(ids)
-    bad = [i for i in ids if i not in model or model.kind_of(i) not in ("measure", "key_result")]
-    if bad:
-        raise InputError(
-            Problem(
-                f"kpi_trends: {bad[0]!r} is not a measure or key result of the model.",
-                fix="pass ids of measures or key results (see model.measures).",
-            )
-        )
-    nocol = [i for i in ids if i not in history.columns]
-    if nocol:
-        raise InputError(
-            Problem(
-                f"kpi_trends: the history has no column {nocol[0]!r}.",
-                fix="choose ids that have data in the history.",
-            )
-        )
-    if not ids:
-        raise InputError(
-            Problem("kpi_trends: nothing to plot.", fix="give a history with measure columns.")
-        )
+    history, ids = kpi_panels(model, history, ids, "kpi_trends")
     cols = max(1, min(columns, len(ids)))
     nrows = math.ceil(len(ids) / cols)
     subtitles = []

@@ -6,8 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError, Problem
-from ._common import apply_layout, esc, fmt_num
+from ._common import apply_layout, esc, fmt_num, kpi_panels
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,38 +142,13 @@ def spc_chart(
         column; nothing to chart.
     """
     import numpy as np
-    import pandas as pd
     import plotly.graph_objects as go
 
-    from ..io import load_history, load_model
+    from ..io import load_model
     from ..stats.spc import spc
 
     model = load_model(model)
-    if not (isinstance(history, pd.DataFrame) and isinstance(history.index, pd.PeriodIndex)):
-        history = load_history(history, model)
-    if ids is None:
-        ids = [m.id for m in model.measures if m.id in history and history[m.id].notna().any()][:24]
-    ids = list(ids)
-    bad = [i for i in ids if i not in model or model.kind_of(i) not in ("measure", "key_result")]
-    if bad:
-        raise InputError(
-            Problem(
-                f"spc_chart: {bad[0]!r} is not a measure or key result of the model.",
-                fix="pass ids of measures or key results (see model.measures).",
-            )
-        )
-    nocol = [i for i in ids if i not in history.columns]
-    if nocol:
-        raise InputError(
-            Problem(
-                f"spc_chart: the history has no column {nocol[0]!r}.",
-                fix="choose ids that have data in the history.",
-            )
-        )
-    if not ids:
-        raise InputError(
-            Problem("spc_chart: nothing to plot.", fix="give a history with measure columns.")
-        )
+    history, ids = kpi_panels(model, history, ids, "spc_chart")
     table = spc(history, ids, baseline=baseline)
     arrays = _Arrays.of(table)
     cols = max(1, min(columns, len(ids)))
