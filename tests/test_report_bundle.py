@@ -10,8 +10,7 @@ from typing import Any
 import nbformat
 import pytest
 
-from stratlab.report._export import normalise_notebook
-from stratlab.report._plotlyjs import (
+from stratlab.plots.plotlyjs import (
     CARTESIAN_TRACES,
     PLOTLY_MIME,
     bundle_version,
@@ -19,6 +18,7 @@ from stratlab.report._plotlyjs import (
     choose_bundle,
     trace_types,
 )
+from stratlab.report._export import normalise_notebook
 
 
 def test_vendored_bundle_matches_plotly_py_version_and_has_its_licence() -> None:
@@ -31,7 +31,7 @@ def test_vendored_bundle_matches_plotly_py_version_and_has_its_licence() -> None
     assert "window.Plotly = Plotly;" in vendored
     assert "</script" not in vendored.lower()  # safe to inline in a <script> element
     assert len(vendored) < len(get_plotlyjs()) / 3
-    vendor = resources.files("stratlab.report").joinpath("vendor")
+    vendor = resources.files("stratlab.plots").joinpath("vendor")
     assert "MIT License" in vendor.joinpath("LICENSE").read_text(encoding="utf-8")
     assert "Plotly" in vendor.joinpath("LICENSE").read_text(encoding="utf-8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -396,7 +397,7 @@ def test_synced_state_follows_every_change(example_explorer) -> None:  # type: i
     ex, _model, _hist = example_explorer
     ex.reset()
     ex.controls["wait_min"].value = ex.controls["wait_min"].min
-    state = synced_state(ex.figure)
+    state = synced_state(ex.figure_widget)
     live = {
         t.meta["status"]: list(t.customdata)
         for t in ex.figure.data
@@ -490,13 +491,91 @@ def test_correlation_and_simulation_synced_state() -> None:
     hist = pd.DataFrame({"x": rng.normal(size=30).cumsum(), "y": rng.normal(size=30)}, index=idx)
     ce = correlation_explorer(hist, max_lag=1)
     n = 30 - 1 - int(ce.result["lag"])  # differenced once, shifted by the lag
-    assert synced_state(ce.figure)["data"][0]["x"]["shape"] == (n,)
+    x = synced_state(ce.figure_widget)["data"][0]["x"]  # a typed array (plotly.js decodes it)
+    assert np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]).tolist() == pytest.approx(
+        list(ce.figure.data[0].x)
+    )
+    assert len(ce.figure.data[0].x) == n
     ex = simulation_explorer(tiny_model(), samples=200, seed=1, simulate=_fake_simulate, horizon=3)
-    fan = synced_state(ex.fan_figure)["data"]
+    fan = synced_state(ex.fan_widget)["data"]
     assert [t["meta"]["role"] for t in fan] == ["band90", "band50", "median"]
     assert [t.get("mode") for t in fan[:2]] == ["lines", "lines"]  # no stray band markers
     node = ex.model.get(ex.controls["node"].value).name
     assert node in ex.figure.layout.title.text and "P(green)" in ex.figure.layout.title.text
     assert node in ex.fan_figure.layout.title.text
     ex.controls["horizon"].value = 2
-    assert len(synced_state(ex.fan_figure)["data"][2]["x"]) == 2
+    assert len(synced_state(ex.fan_widget)["data"][2]["x"]) == 2
+    assert synced_state(ex.fan_widget) == _parsed(ex.fan_figure)
+
+
+def _parsed(fig) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """An independent serialisation of a plotly figure, for comparison with the synced state."""
+    import json
+
+    return {
+        "data": json.loads(fig.to_json())["data"],
+        "layout": json.loads(fig.to_json())["layout"],
+    }
+
+
+def _recording(live):  # type: ignore[no-untyped-def]
+    sent: list[tuple[dict, list]] = []  # type: ignore[type-arg]
+    live.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    return sent
+
+
+def test_live_figure_state_follows_each_batch_once() -> None:
+    import plotly.graph_objects as go
+
+    from stratlab.widgets._figure import batch, live_figure, synced_state
+
+    fig = go.Figure([go.Scatter(x=[1, 2], y=[3, 4], name="a"), go.Bar(x=[1], y=[2], name="b")])
+    fig.update_layout(title={"text": "first"}, height=300)
+    live = live_figure(fig)
+    states: list[dict] = []  # type: ignore[type-arg]
+    live.observe(lambda change: states.append(change["new"]), names="_figure")
+    before = live.get_state()["_figure"]
+    with batch(live) as f:
+        assert f is fig
+        f.data[1].y = [5]
+        with batch(live):  # nested: one update, at the end of the outer block
+            f.layout.title.text = "second"
+        assert states == []
+    assert len(states) == 1
+    after = states[0]
+    assert [a == b for a, b in zip(before["data"], after["data"], strict=True)] == [True, False]
+    changed = {k for k in after["layout"] if after["layout"][k] != before["layout"].get(k)}
+    assert changed == {"title"}
+    assert synced_state(live) == _parsed(fig)  # a late front end gets the figure as it is now
+    with batch(live):
+        pass
+    assert len(states) == 1  # nothing changed, nothing sent
+    live.show(go.Figure([go.Scatter(x=[0], y=[0])]))  # fewer traces, layout keys gone
+    assert len(states) == 2 and len(states[1]["data"]) == 1
+    assert "height" not in states[1]["layout"] and "title" not in states[1]["layout"]
+    assert synced_state(live) == _parsed(live.fig)
+
+
+def test_live_figure_serves_plotly_js_once_asked() -> None:
+    import plotly.graph_objects as go
+    from plotly.offline import get_plotlyjs_version
+
+    from stratlab.plots.plotlyjs import bundle_version
+    from stratlab.widgets._figure import live_figure
+
+    live = live_figure(go.Figure(go.Scatter(x=[1], y=[1])))
+    assert live._bundle == "cartesian"
+    sent = _recording(live)
+    live._on_msg(live, {"type": "something else"}, [])
+    assert sent == []
+    live._on_msg(live, {"type": "plotly-js?", "bundle": "cartesian"}, [])
+    ((content, buffers),) = sent
+    assert content == {"type": "plotly-js", "bundle": "cartesian"}
+    script = bytes(buffers[0]).decode("utf-8")
+    assert "plotly.js (cartesian - minified)" in script[:200]
+    assert bundle_version(script) == get_plotlyjs_version()
+    # a trace type the partial bundle lacks: the front end is told to load the full one
+    polar = live_figure(go.Figure(go.Scatterpolar(r=[1, 2], theta=[0, 90])))
+    assert polar._bundle == "full"
+    live.show(go.Figure(go.Sankey()))
+    assert live._bundle == "full"

@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from stratlab.report._plotlyjs import (
+from stratlab.plots.plotlyjs import (
     PLOTLY_MIME,
     PlotlyBundle,
     cartesian_bundle,

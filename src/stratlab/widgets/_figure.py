@@ -1,195 +1,159 @@
-"""Live plotly figures whose synced widget state is always the current figure.
+"""Live plotly figures: a plain ``go.Figure`` shown by a small anywidget.
 
-plotly's ``FigureWidget`` (plotly ≥ 6, an anywidget) has three habits that
-leave front ends blank, stale or clipped:
+plotly's own ``FigureWidget`` ships its 5 MB front end with every figure and,
+under anywidget 0.11, a model that has not loaded it within 2 s ignores the
+kernel for good; it never refreshes its synced state after a change (a front
+end that connects late draws the figure as it was built), and sizes the plot
+once, often at plotly.js's 700 px fallback.
 
-* its comm opens *before* it holds any trace (the comm_open carries an empty
-  figure; the traces follow in an update that a front end still loading the
-  5 MB widget bundle can miss);
-* it never refreshes its synced ``_widget_data``/``_widget_layout`` after a
-  change: live views get restyle messages, but a front end that connects later
-  (Voilà, a reloaded JupyterLab tab, a second view) builds the figure from the
-  state at construction;
-* its anywidget view sizes the plot once, when the element may still be
-  detached (plotly.js then falls back to 700 px), and never again.
-
-:func:`live_figure` returns a widget that opens its comm with the complete
-figure, answers every state request (``get_state``) with the figure as it is
-now, and asks a view that came up at plotly.js's fallback width to autosize
-to its container once it is attached.  Updates stay incremental: change traces
-in place inside ``batch_update`` (one restyle of what changed).
+:class:`LiveFigure` (made by :func:`live_figure`) holds a plain ``go.Figure``
+that the explorers change in place.  Its synced state ``_figure`` is always
+the whole current figure, each trace and each top-level layout key as its own
+JSON text, set anew after every change (``with live.batch_update() as fig:
+...``), so Voilà, a reloaded JupyterLab tab or a second view draws what the
+kernel has now.  The front end (``static/live_figure.js``, a few kB) re-parses and redraws only
+the traces and layout keys whose text changed, and asks the kernel once per
+page for plotly.js — the vendored cartesian partial bundle,
+:mod:`stratlab.plots.plotlyjs` — draws with ``Plotly.react`` once its element
+has a width, and follows every later change of width.
 """
 
 from __future__ import annotations
 
-import copy
-import time
+import contextlib
+import json
+from collections.abc import Iterator
 from functools import cache
+from importlib import resources
 from typing import Any
 
-_FALLBACK_WIDTH = 700  # plotly.js's layout.width when the container has no size
-_MAX_NUDGES = 4
 #: CSS class of the ipywidgets Box holding a live figure (see :func:`figure_box`).
 FIGURE_CLASS = "stratlab-figure"
+
+_CSS = (
+    f".{FIGURE_CLASS}{{min-width:0;overflow:hidden}}"
+    f".{FIGURE_CLASS} > *{{width:100%;min-width:0;flex:1 1 auto}}"
+    f".{FIGURE_CLASS} .stratlab-plot{{width:100%;max-width:100%}}"
+)
+_CONFIG = {"displaylogo": False, "responsive": False}
+
+
+def _parts(fig: Any) -> tuple[list[str], dict[str, str]]:
+    """Each trace and each top-level layout key of ``fig`` as JSON text."""
+    from plotly.io.json import to_json_plotly
+
+    whole = fig.to_plotly_json()
+    data = [to_json_plotly(trace) for trace in whole["data"]]
+    layout = {key: to_json_plotly(value) for key, value in whole["layout"].items()}
+    return data, layout
+
+
+def _bundle_of(fig: Any) -> str:
+    from stratlab.plots.plotlyjs import choose_bundle
+
+    return choose_bundle("cartesian", {str(t.type or "scatter") for t in fig.data})
 
 
 @cache
 def _widget_class() -> type:
-    import plotly.graph_objects as go
+    import anywidget
+    import traitlets
 
-    class LiveFigure(go.FigureWidget):  # type: ignore[misc]
-        """A FigureWidget whose synced state is the current figure (see the module docstring)."""
+    class LiveFigure(anywidget.AnyWidget):
+        """A plain plotly figure shown live (see the module docstring)."""
 
-        _stratlab_ready = False
-        # the plot fills its box (a FIGURE_CLASS box), so plotly's autosize reads the box's width
-        _css = (
-            f".{FIGURE_CLASS}{{min-width:0;overflow:hidden}}"
-            f".{FIGURE_CLASS} .js-plotly-plot{{width:100%;max-width:100%}}"
+        _esm = (
+            resources.files("stratlab.widgets")
+            .joinpath("static")
+            .joinpath("live_figure.js")
+            .read_text(encoding="utf-8")
         )
+        _css = _CSS
+        _figure = traitlets.Dict().tag(sync=True)
+        _bundle = traitlets.Unicode("cartesian").tag(sync=True)
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)  # open() below is a no-op until we are ready
-            self._stratlab_nudges = 0
-            self._stratlab_heard = False  # a view has sent something
-            self._stratlab_acked = False  # a view has applied an edit sent by the kernel
-            self._stratlab_pinged = False
-            self._stratlab_sent = time.monotonic()
-            self._stratlab_assume_dead = False
-            self._stratlab_born = time.monotonic()
-            config = getattr(self, "_config", None) or {}
-            self._config = {**config, "responsive": True, "displaylogo": False}
-            self.observe(self._stratlab_autosize, names="_js2py_layoutDelta")
-            self.observe(self._stratlab_hear, names="_js2py_traceDeltas")
-            self._stratlab_ready = True
-            self.open()
+        def __init__(self, fig: Any) -> None:
+            self.fig = fig
+            self._depth = 0
+            self._sent = _parts(fig)
+            super().__init__(_figure=self._state(), _bundle=_bundle_of(fig))
+            self.on_msg(self._on_msg)
 
-        def open(self) -> None:
-            if self._stratlab_ready:
-                super().open()
+        def _state(self) -> dict[str, Any]:
+            data, layout = self._sent
+            return {"data": list(data), "layout": dict(layout), "config": _CONFIG}
 
-        def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
-            keys = (
-                {key}
-                if isinstance(key, str)
-                else set(key)
-                if key is not None
-                else {"_widget_data", "_widget_layout"}
-            )
-            if "_widget_data" in keys:
-                self._trait_values["_widget_data"] = copy.deepcopy(self._data)
-            if "_widget_layout" in keys:
-                self._trait_values["_widget_layout"] = copy.deepcopy(self._layout_obj._props)
-            state: dict[str, Any] = super().get_state(key=key, drop_defaults=drop_defaults)
-            return state
+        @contextlib.contextmanager
+        def batch_update(self) -> Iterator[Any]:
+            """Change ``self.fig`` inside; what changed is sent once, at the end."""
+            self._depth += 1
+            try:
+                yield self.fig
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.push()
 
-        def _stratlab_hear(self, change: Any) -> None:
-            msg = change.get("new") or {}
-            if not msg:
-                return
-            self._stratlab_heard = True
-            if (msg.get("trace_edit_id") or msg.get("layout_edit_id") or 0) > 0:
-                self._stratlab_acked = True
-                self._stratlab_assume_dead = False
+        def show(self, fig: Any) -> None:
+            """Show ``fig`` from now on (only what differs from the current figure is sent)."""
+            self.fig = fig
+            self.push()
 
-        def _stratlab_autosize(self, change: Any) -> None:
-            msg = change.get("new") or {}
-            if not msg:
-                return
-            self._stratlab_hear(change)
-            width = (msg.get("layout_delta") or {}).get("width")
-            first = not self._stratlab_pinged
-            if first or (width == _FALLBACK_WIDTH and self._stratlab_nudges < _MAX_NUDGES):
-                # the first relayout also tells whether the view hears the kernel
-                self._stratlab_pinged = True
-                self._stratlab_nudges += 1
-                self._send_relayout_msg({"autosize": True})
+        def push(self) -> bool:
+            """Bring the synced state up to the figure; True if anything changed.
 
-        def _stratlab_mark(self) -> None:
-            if not (self._layout_edit_in_process or self._trace_edit_in_process):
-                self._stratlab_sent = time.monotonic()
-
-        def _send_relayout_msg(self, *args: Any, **kwargs: Any) -> None:
-            self._stratlab_mark()
-            super()._send_relayout_msg(*args, **kwargs)
-
-        def _send_restyle_msg(self, *args: Any, **kwargs: Any) -> None:
-            self._stratlab_mark()
-            super()._send_restyle_msg(*args, **kwargs)
-
-        def _send_update_msg(self, *args: Any, **kwargs: Any) -> None:
-            self._stratlab_mark()
-            super()._send_update_msg(*args, **kwargs)
-
-        def stratlab_unresponsive(self) -> bool:
-            """A view is on screen but has not yet shown that it applies the kernel's edits.
-
-            anywidget 0.11 gives a model 2 s to load its module; plotly's is
-            5 MB, and on a busy machine such a model then ignores every message
-            from the kernel for good (its view still draws the state it was
-            created with).  A healthy view acknowledges the first edit (the
-            autosize sent when it has drawn) at once; until one has, the figure
-            is redrawn from a fresh widget rather than patched.
+            The state is replaced whole (an ordinary widget update, which no
+            front end misses, however late its model loads); the front end
+            re-parses and redraws only the traces and layout keys whose text
+            changed.
             """
-            if self._stratlab_acked:
+            sent = _parts(self.fig)
+            if sent == self._sent:
                 return False
-            if self._stratlab_assume_dead:
-                return True
-            return bool(self._stratlab_heard or (self._view_count or 0) > 0)
+            self._sent = sent
+            bundle = _bundle_of(self.fig)
+            with self.hold_sync():
+                if bundle != self._bundle:
+                    self._bundle = bundle
+                self._figure = self._state()
+            return True
+
+        def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+            if not isinstance(content, dict) or content.get("type") != "plotly-js?":
+                return
+            from stratlab.plots.plotlyjs import PlotlyBundle, plotly_script
+
+            bundle: PlotlyBundle = "full" if content.get("bundle") == "full" else "cartesian"
+            script = plotly_script(bundle).encode("utf-8")
+            self.send({"type": "plotly-js", "bundle": bundle}, buffers=[script])
 
     return LiveFigure
 
 
 def live_figure(fig: Any) -> Any:
-    """A live widget of ``fig`` (a plotly Figure), or ``fig`` itself when anywidget is missing."""
-    try:
-        return _widget_class()(fig)
-    except (ImportError, ValueError):
-        return fig
+    """A :class:`LiveFigure` widget showing ``fig`` (a plotly ``Figure``, changed in place)."""
+    return _widget_class()(fig)
 
 
-def figure_box(fig: Any, **layout: Any) -> Any:
-    """An ipywidgets Box holding ``fig`` that the plot fills (a plain figure goes in an Output)."""
+def figure_box(live: Any, **layout: Any) -> Any:
+    """An ipywidgets Box holding the live figure ``live``, which the plot fills."""
     import ipywidgets as w
 
-    if hasattr(fig, "batch_update"):
-        box = w.Box([fig], layout=w.Layout(min_width="0", **layout))
-    else:  # no anywidget: a static figure
-        from IPython.display import display
-
-        box = w.Output(layout=w.Layout(min_width="0", **layout))
-        with box:
-            display(fig)
+    # a column: its child (the live figure's element) takes the box's whole width
+    box = w.VBox([live], layout=w.Layout(min_width="0", **layout))
     box.add_class(FIGURE_CLASS)
     return box
 
 
-def refresh(fig: Any, box: Any) -> Any:
-    """``fig``, or — when its view stopped hearing the kernel — a fresh widget of it in ``box``.
-
-    Call after updating ``fig`` in place: a fresh widget opens its comm with
-    the complete current figure, so its view draws the current state whatever
-    became of the old model's messages.
-    """
-    unresponsive = getattr(fig, "stratlab_unresponsive", None)
-    if unresponsive is None or not unresponsive():
-        return fig
-    import plotly.graph_objects as go
-
-    fresh = _widget_class()(go.Figure(fig.to_dict()))
-    fresh._stratlab_assume_dead = True  # until its view answers
-    box.children = (fresh,)
-    fig.close()
-    return fresh
+def synced_state(live: Any) -> dict[str, Any]:
+    """What a front end connecting now receives, parsed: ``{'data': [...], 'layout': {...}}``."""
+    state = live.get_state()["_figure"]
+    return {
+        "data": [json.loads(text) for text in state["data"]],
+        "layout": {key: json.loads(text) for key, text in state["layout"].items()},
+    }
 
 
-def synced_state(fig: Any) -> dict[str, Any]:
-    """What a front end connecting now receives: ``{'data': [...], 'layout': {...}}``."""
-    state = fig.get_state()
-    return {"data": state["_widget_data"], "layout": state["_widget_layout"]}
-
-
-def batch(fig: Any) -> Any:
-    """``fig.batch_update()`` for a widget, a no-op context for a plain figure."""
-    import contextlib
-
-    return fig.batch_update() if hasattr(fig, "batch_update") else contextlib.nullcontext()
+def batch(live: Any) -> Any:
+    """``live.batch_update()``: change ``live.fig`` inside, one message at the end."""
+    return live.batch_update()

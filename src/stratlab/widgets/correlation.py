@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..io import load_model
-from ._figure import batch, figure_box, live_figure, refresh
+from ._figure import batch, figure_box, live_figure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,8 +30,10 @@ class CorrelationExplorer:
     result : dict
         The correlation row of the pair at the lag: ``source, target, lag, n, r,
         ci_low, ci_high, p_value, q_value``.
-    figure : FigureWidget
-        Scatter of source[t − lag] against target[t] (transformed).
+    figure : plotly Figure
+        Scatter of source[t − lag] against target[t] (transformed), changed in place.
+    figure_widget : LiveFigure
+        The widget that shows ``figure`` live.
     """
 
     def __init__(
@@ -82,9 +84,9 @@ class CorrelationExplorer:
         )
         fig.update_layout(template="plotly_white", height=380, autosize=True, margin={"t": 50})
         self.figure = fig
-        self._update()  # the complete figure first, then its widget: the comm opens with it
-        self.figure = live_figure(fig)
-        self._fig_box = figure_box(self.figure, width="auto", flex="3 1 420px")
+        self.figure_widget = live_figure(fig)
+        self._update()
+        self._fig_box = figure_box(self.figure_widget, width="auto", flex="3 1 420px")
         for c in self.controls.values():
             c.observe(lambda _ch: self._update(), names="value")
         self.widget = w.VBox(
@@ -136,8 +138,7 @@ class CorrelationExplorer:
         periods = [str(p) for p in self._t.index[ok]]
         self.result = self._row(s, t, lag)
         sn, tn = self._names.get(s, s), self._names.get(t, t)
-        fig = self.figure
-        with batch(fig):
+        with batch(self.figure_widget) as fig:
             tr = fig.data[0]
             tr.x = x[ok].to_numpy()
             tr.y = y[ok].to_numpy()
@@ -145,8 +146,6 @@ class CorrelationExplorer:
             fig.layout.title = f"{esc(sn)} (t − {lag}) vs {esc(tn)} (t)"
             fig.layout.xaxis.title = esc(sn)
             fig.layout.yaxis.title = esc(tn)
-        if getattr(self, "_fig_box", None) is not None:
-            self.figure = refresh(fig, self._fig_box)
         keys = ["n", "r", "ci_low", "ci_high", "p_value", "q_value"]
         self.stats.value = table_html(
             pd.DataFrame({"statistic": keys, "value": [self.result.get(k) for k in keys]}),

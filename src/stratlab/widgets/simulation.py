@@ -10,7 +10,7 @@ import numpy as np
 
 from ..io import load_model
 from ._controls import BUSY_HTML
-from ._figure import figure_box, live_figure, refresh
+from ._figure import figure_box, live_figure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,10 +35,12 @@ class SimulationExplorer:
         The one-period-ahead run (``.summary()``, ``.samples(id)``).
     fan : DataFrame
         ``id, step, p05, p25, p50, p75, p95`` of the chosen node for steps 1..horizon.
-    figure : FigureWidget
+    figure : plotly Figure
         Distribution of the chosen node's attainment with the green line.
-    fan_figure : FigureWidget
+    fan_figure : plotly Figure
         The fan chart of the chosen node over the horizon.
+    figure_widget, fan_widget : LiveFigure
+        The widgets that show them live (a run replaces both figures).
     """
 
     def __init__(
@@ -109,10 +111,10 @@ class SimulationExplorer:
         self.figure: Any = go.Figure()
         self.fan_figure: Any = go.Figure()
         self._update()  # complete figures first, then their widgets: the comms open with them
-        self.figure = live_figure(self.figure)
-        self.fan_figure = live_figure(self.fan_figure)
+        self.figure_widget = live_figure(self.figure)
+        self.fan_widget = live_figure(self.fan_figure)
         cell = {"width": "auto", "flex": "1 1 420px"}
-        self._boxes = (figure_box(self.figure, **cell), figure_box(self.fan_figure, **cell))
+        self._boxes = (figure_box(self.figure_widget, **cell), figure_box(self.fan_widget, **cell))
         for c in self.controls.values():
             c.observe(lambda _ch: self._update(), names="value")
         self.widget = w.VBox(
@@ -203,12 +205,10 @@ class SimulationExplorer:
             fig.update_layout(
                 autosize=True, height=360, margin={"l": 50, "r": 20, "t": 60, "b": 40}
             )
-        self.figure = _replace(self.figure, dist)
-        self.fan_figure = _replace(self.fan_figure, fan)
-        boxes = getattr(self, "_boxes", None)
-        if boxes is not None:
-            self.figure = refresh(self.figure, boxes[0])
-            self.fan_figure = refresh(self.fan_figure, boxes[1])
+        self.figure, self.fan_figure = dist, fan
+        if hasattr(self, "fan_widget"):  # only what changed is sent
+            self.figure_widget.show(dist)
+            self.fan_widget.show(fan)
         summary = self.result.summary()
         cols = [
             c
@@ -232,29 +232,6 @@ class SimulationExplorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
-
-
-def _replace(target: Any, new: Any) -> Any:
-    """Put ``new`` into ``target`` in place (same trace kinds: restyle; else re-add)."""
-    if not hasattr(target, "batch_update"):
-        return new
-    same = len(target.data) == len(new.data) and all(
-        a.type == b.type for a, b in zip(target.data, new.data, strict=True)
-    )
-    if same:
-        with target.batch_update():
-            for old, fresh in zip(target.data, new.data, strict=True):
-                props = fresh.to_plotly_json()
-                props.pop("type", None)
-                props.pop("uid", None)
-                old.update(props, overwrite=True)
-            target.layout.update(new.layout.to_plotly_json(), overwrite=True)
-    else:
-        with target.batch_update():
-            target.layout.update(new.layout.to_plotly_json(), overwrite=True)
-        target.data = ()
-        target.add_traces(list(new.data))
-    return target
 
 
 def _esc(text: str) -> str:

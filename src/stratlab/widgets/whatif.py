@@ -15,7 +15,7 @@ from ..errors import InputError, Problem
 from ..io import load_model
 from ._controls import BUSY_HTML, SliderSpec, fmt_number, label_html, label_text, slider_spec
 from ._engine import LINK_PREFIX, Engine, link_key, view_caption, views_of
-from ._figure import batch, figure_box, live_figure, refresh
+from ._figure import batch, figure_box, live_figure
 from .planning import PlanningPanel
 
 if TYPE_CHECKING:
@@ -56,8 +56,12 @@ class WhatIfExplorer:
         after, delta, score_before, score_after, score_delta, status``
         (``before``/``after`` in natural units for measures and key results,
         scores otherwise; ``status`` of ``score_after``).
-    figure : plotly FigureWidget (or Figure)
-        The live strategy map, coloured by the after scores; its title names the view.
+    figure : plotly Figure
+        The strategy map, coloured by the after scores and changed in place;
+        its title names the view.
+    figure_widget : LiveFigure
+        The widget that shows ``figure`` live (its synced state is always the
+        current figure).
     table : ipywidgets.HTML
         Before → after of the nodes that moved, grouped by kind, sorted by score change.
     scenarios : dict of name → dict of changes
@@ -110,8 +114,8 @@ class WhatIfExplorer:
         self._render_table()
         self._render_view_note()
         self.planning = PlanningPanel(self, self._engine.history)  # make it green; budget box
-        # the figure (plotly's widget stack) comes last: the controls are ready first
         self.figure = self._make_figure()
+        self.figure_widget = live_figure(self.figure)
         self.widget = self._build_panel(w)
         for ctl in self.controls.values():
             ctl.observe(self._on_change, names="value")
@@ -200,7 +204,7 @@ class WhatIfExplorer:
 
         fig = strategy_map(self.model, self._after_scores, title=self._map_title())
         fig.update_layout(autosize=True, width=None, margin={"l": 10, "r": 10, "t": 60, "b": 10})
-        return live_figure(fig)
+        return fig
 
     def _map_title(self) -> str:
         from ..plots import esc
@@ -225,9 +229,7 @@ class WhatIfExplorer:
             [w.HTML("<b>View</b>"), self.view, self.busy],
             layout=w.Layout(flex_flow="row wrap", align_items="center", grid_gap="8px"),
         )
-        fig_box = self._fig_box = figure_box(self.figure, width="auto")
-        if not hasattr(self.figure, "batch_update"):  # no anywidget: redrawn in its Output
-            self._fig_output = fig_box
+        fig_box = figure_box(self.figure_widget, width="auto")
         left = w.VBox(
             [tabs, self.actions],
             layout=w.Layout(width="40%", min_width="300px", flex="1 1 340px", overflow="hidden"),
@@ -304,18 +306,6 @@ class WhatIfExplorer:
             layout=w.Layout(width="auto", padding="4px"),
         )
 
-    def _show_static(self) -> None:
-        from IPython import get_ipython
-
-        out = getattr(self, "_fig_output", None)
-        if out is None or get_ipython() is None:
-            return
-        from IPython.display import display
-
-        with out:
-            out.clear_output(wait=True)
-            display(self.figure)
-
     # ............................................................... updating
     def _on_change(self, change: Any) -> None:
         old, new = change.get("old"), change.get("new")
@@ -381,8 +371,7 @@ class WhatIfExplorer:
             changes = self.changes()
             _values, weights = self._split(changes)
             self.result, self._after_scores = self._engine.run(changes, self.view.value)
-            fig = self.figure
-            with batch(fig):
+            with batch(self.figure_widget) as fig:
                 if weights != getattr(self, "_drawn_weights", {}):
                     plots.update_link_widths(fig, self._model_with_weights(weights))
                     self._drawn_weights = weights
@@ -390,11 +379,7 @@ class WhatIfExplorer:
                 title = self._map_title()
                 if fig.layout.title.text != title:
                     fig.layout.title.text = title
-            if getattr(self, "_fig_box", None) is not None:
-                self.figure = refresh(fig, self._fig_box)
             self._render_table()
-            if getattr(self, "_fig_output", None) is not None:
-                self._show_static()
         finally:
             self.busy.value = ""
 
@@ -662,8 +647,8 @@ def whatif_explorer(
     -------
     WhatIfExplorer
         ``.controls`` (id → slider; links as ``'link:source->target'``), ``.result``
-        (the what-if frame plus ``status``), ``.figure`` (the live
-        strategy map), ``.set()``, ``.reset()``, ``.save_scenario()``,
+        (the what-if frame plus ``status``), ``.figure`` (the
+        strategy map, shown live by ``.figure_widget``), ``.set()``, ``.reset()``, ``.save_scenario()``,
         ``.compare()``, ``.export_scenario()``.  Displays as a widget.
     """
     return WhatIfExplorer(load_model(model), history, view=view)

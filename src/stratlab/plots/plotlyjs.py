@@ -1,10 +1,12 @@
-"""Which plotly.js a review embeds: the vendored cartesian partial bundle, or the full one.
+"""Which plotly.js a page gets: the vendored cartesian partial bundle, or the full one.
 
 plotly.py's notebook renderer embeds its full plotly.js (~4.8 MB) once per
-notebook.  A review only draws cartesian traces, so the exported page swaps
-that text for the vendored ``plotly.js-cartesian-dist-min`` bundle of the
-same version (~1.5 MB; ``vendor/README.md`` says where it comes from).  A
-notebook that draws a trace type the partial bundle lacks keeps the full one.
+notebook.  Reviews and the explorers only draw cartesian traces, so the
+exported review swaps that text for the vendored
+``plotly.js-cartesian-dist-min`` bundle of the same version (~1.5 MB;
+``vendor/README.md`` says where it comes from), and the explorers' live
+figures load it in the browser once per page.  A figure with a trace type the
+partial bundle lacks gets the full one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "bundle_version",
     "cartesian_bundle",
     "choose_bundle",
+    "plotly_script",
     "trace_types",
 ]
 
@@ -52,8 +55,17 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 @functools.cache
 def cartesian_bundle() -> str:
     """The vendored cartesian partial bundle (minified JavaScript)."""
-    folder = resources.files("stratlab.report").joinpath("vendor")
+    folder = resources.files("stratlab.plots").joinpath("vendor")
     return folder.joinpath(_VENDOR_FILE).read_text(encoding="utf-8")
+
+
+def plotly_script(bundle: PlotlyBundle) -> str:
+    """The minified plotly.js of ``bundle``: the vendored partial one or plotly.py's full one."""
+    if bundle == "cartesian":
+        return cartesian_bundle()
+    from plotly.offline import get_plotlyjs
+
+    return str(get_plotlyjs())
 
 
 def bundle_version(script: str) -> str | None:
