@@ -70,29 +70,30 @@ def map_layout(model: Model, *, sweeps: int = 6) -> MapLayout:
         return {oid: (j + 1) / (len(m) + 1) for m in order for j, oid in enumerate(m)}
 
     def crossings(xs: dict[str, float]) -> int:
-        segs = []
-        for a, b in edges:
-            (ya, xa), (yb, xb) = (band_of[a], xs[a]), (band_of[b], xs[b])
-            if ya > yb:
-                ya, xa, yb, xb = yb, xb, ya, xa
-            segs.append((ya, xa, yb, xb))
-        count = 0
-        for i in range(len(segs)):
-            for j in range(i + 1, len(segs)):
-                a0, ax0, a1, ax1 = segs[i]
-                b0, bx0, b1, bx1 = segs[j]
-                lo, hi = max(a0, b0), min(a1, b1)
-                if lo >= hi:
-                    continue
+        """Pairs of links that cross (each pair once), over every pair at once."""
+        if len(edges) < 2:
+            return 0
+        seg = np.array(
+            [
+                (band_of[a], xs[a], band_of[b], xs[b])
+                if band_of[a] <= band_of[b]
+                else (band_of[b], xs[b], band_of[a], xs[a])
+                for a, b in edges
+            ],
+            dtype=float,
+        )
+        y0, x0, y1, x1 = (seg[:, k] for k in range(4))
+        i, j = np.triu_indices(len(seg), k=1)
+        lo, hi = np.maximum(y0[i], y0[j]), np.minimum(y1[i], y1[j])
+        keep = lo < hi  # the two links share a band interval
+        i, j, lo, hi = i[keep], j[keep], lo[keep], hi[keep]
 
-                # x of each segment at the shared band interval's ends
-                def at(y: float, y0: float, x0: float, y1: float, x1: float) -> float:
-                    return x0 + (x1 - x0) * (y - y0) / (y1 - y0)
+        def at(y: np.ndarray, k: np.ndarray) -> np.ndarray:  # x of link k at height y
+            return x0[k] + (x1[k] - x0[k]) * (y - y0[k]) / (y1[k] - y0[k])
 
-                d_lo = at(lo, a0, ax0, a1, ax1) - at(lo, b0, bx0, b1, bx1)
-                d_hi = at(hi, a0, ax0, a1, ax1) - at(hi, b0, bx0, b1, bx1)
-                count += d_lo * d_hi < 0
-        return count
+        d_lo = at(lo, i) - at(lo, j)
+        d_hi = at(hi, i) - at(hi, j)
+        return int(np.count_nonzero(d_lo * d_hi < 0))
 
     xs = place(bands)
     best, best_cross = [list(m) for m in bands], crossings(xs)
