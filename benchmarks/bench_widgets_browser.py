@@ -14,9 +14,14 @@ driven in Debian's Chromium with Playwright (``tests/jupyter_harness.py``).
   has run, the cell ``whatif_explorer(model, history)`` is run; times until
   the controls are on screen and until the map is drawn.  Goal ≤ 3 s.
 
-The baseline printed beside each median is measured in the same run: the
-kernel-side time of the same control change (``bench_widgets.py``'s path:
-what-if, figure restyle, table), i.e. the part no front end can remove.
+Two baselines printed beside each median are measured in the same run:
+
+* the kernel-side time of the same control change (``bench_widgets.py``'s
+  path: what-if, figure update, table), the part no front end can remove;
+* plotly.js's own redraw of the same change: ``Plotly.react`` from the map
+  before the change to the map after it, in a bare page holding only the
+  vendored plotly.js, in the same Chromium — the floor of any front end that
+  draws this map with plotly.js.
 
 Run: ``.venv/bin/python benchmarks/bench_widgets_browser.py`` (not part of the tests).
 """
@@ -82,6 +87,53 @@ def _kernel_ms(model_expr: str, imports: str) -> float:
         ctl.value = values[i % 2]
         times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1e3
+
+
+_REACT_JS = """async ([before, after, repeats]) => {
+  const g = document.getElementById('g');
+  const cfg = {displaylogo: false};
+  const copy = s => JSON.parse(JSON.stringify(s));
+  await Plotly.react(g, copy(before).data, copy(before).layout, cfg);
+  const times = [];
+  for (let i = 0; i < repeats; i++) {
+    const s = copy(i % 2 ? before : after);
+    const t0 = performance.now();
+    await Plotly.react(g, s.data, s.layout, cfg);
+    times.push(performance.now() - t0);
+  }
+  return times;
+}"""
+
+
+def _plotly_floor_ms(browser: Any, model_expr: str, imports: str) -> float:
+    """Median time plotly.js takes to redraw the map for one control change (a bare page)."""
+    from stratlab.datasets import load_example, make_cascade  # noqa: F401
+    from stratlab.io import load_model  # noqa: F401
+    from stratlab.plots.plotlyjs import cartesian_bundle
+    from stratlab.widgets import whatif_explorer
+    from stratlab.widgets._figure import synced_state
+
+    scope: dict[str, Any] = {}
+    exec(imports, scope)
+    model, history = eval(model_expr, scope)
+    ex = whatif_explorer(model, history)
+    ctl = ex.controls[model.measures[0].id]
+    before = synced_state(ex.figure_widget)
+    ctl.value = ctl.value - 3 * ctl.step
+    after = synced_state(ex.figure_widget)
+    with tempfile.TemporaryDirectory(prefix="stratlab-bench-") as folder:
+        page_path = Path(folder) / "plotly.html"
+        page_path.write_text(
+            "<html><body><div id='g' style='width:848px'></div><script>"
+            + cartesian_bundle()
+            + "</script></body></html>",
+            encoding="utf-8",
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(page_path.as_uri())
+        times = page.evaluate(_REACT_JS, [before, after, REPEATS])
+        page.close()
+    return float(statistics.median(times))
 
 
 def _run_cell(page: Any, index: int) -> None:
@@ -162,6 +214,7 @@ def measure(browser: Any, label: str, imports: str, model_expr: str, goal_ms: fl
     finally:
         stop_server(server)
     kernel = _kernel_ms(model_expr, imports)
+    floor = _plotly_floor_ms(browser, model_expr, imports)
     med = statistics.median(latencies)
     ok = med <= goal_ms and first_map <= 3.0
     print(f"{label}")
@@ -173,6 +226,10 @@ def measure(browser: Any, label: str, imports: str, model_expr: str, goal_ms: fl
     print(
         f"  baseline, kernel-side update of the same change: median {kernel:.0f} ms "
         f"(browser / kernel x{med / kernel:.1f})"
+    )
+    print(
+        f"  baseline, plotly.js redrawing the same change in a bare page: median {floor:.0f} ms; "
+        f"kernel + plotly.js {kernel + floor:.0f} ms (browser / that sum x{med / (kernel + floor):.2f})"
     )
     print(
         f"  first display after the kernel imported stratlab: controls {first_controls:.2f} s, "
