@@ -162,6 +162,11 @@ _OVERFLOW_JS = """() => {
 }"""
 
 
+_TABS_JS = """() => [...document.querySelectorAll('.stratlab-tabs .lm-TabBar-tabLabel')]
+  .filter(t => t.offsetParent !== null && t.scrollWidth > t.clientWidth + 1)
+  .map(t => t.innerText)"""
+
+
 def _plots(page: Any) -> list[dict[str, Any]]:
     return list(page.evaluate(_PLOTS_JS))
 
@@ -278,8 +283,18 @@ def _explorer_checks(page: Any, model: Any, history: Any) -> None:
 def _check_layout(page: Any, plots: list[dict[str, Any]]) -> None:
     for p in plots:
         assert p["width"] <= p["box"] + 1, p
+        assert p["width"] > 200, p  # sized to its box, not collapsed
     bad = page.evaluate(_OVERFLOW_JS)
     assert bad == [], "\n".join(bad)
+    assert page.evaluate(_TABS_JS) == []  # no tab title cut
+
+
+def _check_widths(page: Any) -> None:
+    """Nothing clipped or overflowing from 1,000 to 1,400 px wide; plots follow their boxes."""
+    for width in (1000, 1400, WIDTH):
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.wait_for_timeout(1500)
+        _check_layout(page, _plots(page))
 
 
 # ---------------------------------------------------------------- the tests
@@ -327,6 +342,7 @@ def test_explorers_in_voila(chromium: Any, workdir: Path, example: tuple[Any, An
             page.wait_for_timeout(1000)
             _check_layout(page, plots)
             _screenshots(page)
+            _check_widths(page)
             _explorer_checks(page, model, history)
             assert _errors_from_stratlab(errors) == []
     finally:

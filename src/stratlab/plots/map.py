@@ -43,6 +43,10 @@ class MapLayout:
     bands: tuple[tuple[str, str], ...]  # (perspective id, name), bottom to top
 
 
+#: Above this many objective links a strategy map draws line widths in 0.5 px steps.
+LINK_STYLE_LIMIT = 60
+
+
 def _index(layout: MapLayout) -> dict[str, int]:
     return {k: i for i, k in enumerate(layout.ids)}
 
@@ -365,8 +369,14 @@ def strategy_map(
     labels = len(layout.ids) <= 40 if labels is None else labels
     wmax = max([abs(lk.weight or 0.0) for lk in model.objective_links] + [1e-9])
 
+    # one trace per line style: widths in steps of 0.1 px, or 0.5 px on a large map
+    # (each trace costs plotly.js a layer to draw: 800 links in 100 traces took a
+    # second to redraw; in 30, a third of that)
+    coarse = len(model.objective_links) > LINK_STYLE_LIMIT
+
     def group_of(lk: Any) -> tuple[float, bool, bool]:
-        width = round(1 + 4 * abs(lk.weight or 0.0) / wmax, 1)
+        share = abs(lk.weight or 0.0) / wmax
+        width = 1 + round(8 * share) / 2 if coarse else round(1 + 4 * share, 1)
         return (width, lk.lag > 0, (lk.weight or 0.0) < 0)
 
     def style_of(g: tuple[float, bool, bool]) -> dict[str, Any]:

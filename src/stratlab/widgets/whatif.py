@@ -229,15 +229,25 @@ class WhatIfExplorer:
         return f"{esc(self.model.name)} · what-if, {esc(self.view.value if hasattr(self, 'view') else 'long run')}"
 
     def _build_panel(self, w: Any) -> Any:
+        # a tab's rows go on screen when the tab is first opened: a front end then
+        # draws the first tab's sliders only, not every slider of the map
+        pages = [
+            w.VBox(rows if k == 0 else [], layout=w.Layout(width="auto", padding="4px"))
+            for k, (_, rows) in enumerate(self._groups)
+        ]
         tabs = w.Tab(
-            children=[
-                w.VBox(rows, layout=w.Layout(width="auto", padding="4px"))
-                for _, rows in self._groups
-            ]
-            + [self._scenario_box(w), self.planning.widget],
+            children=[*pages, self._scenario_box(w), self.planning.widget],
             layout=w.Layout(width="auto"),
         )
         tabs.titles = tuple([title for title, _ in self._groups] + ["Scenarios", "Plan"])
+        tabs.add_class(TABS_CLASS)  # whole titles, wrapping onto a second row (TABS_CSS)
+
+        def fill(change: Any) -> None:
+            k = change["new"]
+            if k is not None and k < len(pages) and not pages[k].children:
+                pages[k].children = tuple(self._groups[k][1])
+
+        tabs.observe(fill, names="selected_index")
         self.tabs = tabs
         reset = w.Button(description="Reset", icon="undo", tooltip="back to the model's values")
         reset.on_click(lambda _b: self.reset())
@@ -258,7 +268,8 @@ class WhatIfExplorer:
         body = w.HBox(
             [left, right], layout=w.Layout(width="auto", flex_flow="row wrap", grid_gap="12px")
         )
-        return w.VBox([header, body], layout=w.Layout(width="auto", overflow="hidden"))
+        style = w.HTML(TABS_CSS, layout=w.Layout(display="none"))
+        return w.VBox([style, header, body], layout=w.Layout(width="auto", overflow="hidden"))
 
     def _scenario_box(self, w: Any) -> Any:
         full = w.Layout(width="auto", flex="1 1 160px")
@@ -560,6 +571,19 @@ class WhatIfExplorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+#: CSS class of the explorer's control tabs.
+TABS_CLASS = "stratlab-tabs"
+#: Tab titles never cut: each tab as wide as its title, the bar wrapping onto more rows.
+TABS_CSS = (
+    "<style>"
+    f".{TABS_CLASS} > .lm-TabBar{{height:auto;min-height:var(--jp-widgets-horizontal-tab-height,24px)}}"
+    f".{TABS_CLASS} > .lm-TabBar .lm-TabBar-content{{flex-wrap:wrap;height:auto}}"
+    f".{TABS_CLASS} > .lm-TabBar .lm-TabBar-tab{{flex:0 0 auto;max-width:none;min-width:0}}"
+    f".{TABS_CLASS} > .lm-TabBar .lm-TabBar-tabLabel{{overflow:visible;text-overflow:clip}}"
+    "</style>"
+)
 
 
 def effects_table_html(
