@@ -222,14 +222,14 @@ def _check_map_and_table(page: Any, expected: Any, view: str) -> None:
 def _control_handle(page: Any) -> Any:
     """The slider handle of CONTROL (its tab opened first)."""
     page.get_by_role("tab", name=CONTROL_TAB).first.click()
-    row = page.locator(".widget-vbox", has=page.get_by_text(CONTROL_LABEL, exact=True)).last
+    row = page.locator(".stratlab-control", has=page.get_by_text(CONTROL_LABEL, exact=True)).last
     handle = row.locator(".noUi-handle").first
     handle.scroll_into_view_if_needed()
     return handle
 
 
 def _readout(page: Any) -> str:
-    row = page.locator(".widget-vbox", has=page.get_by_text(CONTROL_LABEL, exact=True)).last
+    row = page.locator(".stratlab-control", has=page.get_by_text(CONTROL_LABEL, exact=True)).last
     return str(row.locator(".widget-readout").first.inner_text()).strip()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,15 +102,6 @@ def has_unit(name: str, unit: str) -> bool:
 
 def label_text(name: str, unit: str) -> str:
     return name if has_unit(name, unit) else f"{name} ({unit})"
-
-
-def label_html(text: str, tooltip: str) -> str:
-    """A wrapping label (the full text, never cut) with a tooltip."""
-    return (
-        f"<div title='{html.escape(tooltip, quote=True)}' style='white-space:normal;"
-        "overflow-wrap:anywhere;line-height:1.25;font-size:13px;margin:2px 0 -4px 0'>"
-        f"{html.escape(text)}</div>"
-    )
 
 
 def fmt_number(x: Any, unit: str = "") -> str:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..io import load_model
-from ._controls import BUSY_HTML, SliderSpec, fmt_number, label_html, label_text, slider_spec
+from ._controls import BUSY_HTML, SliderSpec, fmt_number, label_text, slider_spec
 from ._engine import LINK_PREFIX, Engine, link_key, view_caption, views_of
 from ._figure import batch, figure_box, live_figure
 from .planning import PlanningPanel
@@ -96,7 +96,6 @@ class WhatIfExplorer:
         self.scenario_views: dict[str, str] = {}
         self.controls: dict[str, Any] = {}
         self._initial: dict[str, float] = {}
-        self._rows: dict[str, Any] = {}
         self._build_controls(w)
         self.view = w.ToggleButtons(
             options=views,
@@ -172,16 +171,13 @@ class WhatIfExplorer:
             self._groups.append(("Link weights", link_rows))
 
     def _shared(self, w: Any) -> dict[str, Any]:
-        """Layouts and styles every control row shares (each is a widget of its own:
-        sharing them takes a 1,350-control map from 11,000 widgets to 4,000)."""
+        """The layout and style every control shares (each is a widget of its own, and a
+        front end builds a model per widget: one per control would double the count)."""
         shared: dict[str, Any] | None = getattr(self, "_shared_widgets", None)
         if shared is None:
             shared = self._shared_widgets = {
-                "slider": w.Layout(width="auto", margin="0"),
-                "slider_style": w.SliderStyle(description_width="0px"),
-                "label": w.Layout(width="auto"),
-                "label_style": type(w.HTML().style)(),  # HTMLStyle (not exported by ipywidgets)
-                "row": w.Layout(width="auto", margin="0 0 4px 0"),
+                "slider": w.Layout(width="auto", margin="0 0 4px 0"),
+                "slider_style": w.SliderStyle(description_width="initial"),
             }
         return shared
 
@@ -194,7 +190,8 @@ class WhatIfExplorer:
         return self._row(w, node_id, label_text(name, unit), f"{node_id}: {name} [{unit}]", spec)
 
     def _row(self, w: Any, key: str, text: str, tooltip: str, spec: SliderSpec) -> Any:
-        """A control: its full label above a full-width slider with an editable readout."""
+        """A control: a full-width slider with an editable readout, its full label above
+        (one widget: the description, put on a row of its own by PANEL_CSS)."""
         shared = self._shared(w)
         ctl = w.FloatSlider(
             value=spec.value,
@@ -203,18 +200,15 @@ class WhatIfExplorer:
             step=spec.step,
             readout_format=spec.readout_format,
             continuous_update=False,
+            description=text,
             tooltip=tooltip,
             layout=shared["slider"],
             style=shared["slider_style"],
         )
+        ctl.add_class(CONTROL_CLASS)
         self.controls[key] = ctl
         self._initial[key] = float(ctl.value)
-        label = w.HTML(
-            label_html(text, tooltip), layout=shared["label"], style=shared["label_style"]
-        )
-        row = w.VBox([label, ctl], layout=shared["row"])
-        self._rows[key] = row
-        return row
+        return ctl
 
     def _make_figure(self) -> Any:
         from ..plots import strategy_map
@@ -240,7 +234,7 @@ class WhatIfExplorer:
             layout=w.Layout(width="auto"),
         )
         tabs.titles = tuple([title for title, _ in self._groups] + ["Scenarios", "Plan"])
-        tabs.add_class(TABS_CLASS)  # whole titles, wrapping onto a second row (TABS_CSS)
+        tabs.add_class(TABS_CLASS)  # whole titles, wrapping onto a second row (PANEL_CSS)
 
         def fill(change: Any) -> None:
             k = change["new"]
@@ -268,7 +262,7 @@ class WhatIfExplorer:
         body = w.HBox(
             [left, right], layout=w.Layout(width="auto", flex_flow="row wrap", grid_gap="12px")
         )
-        style = w.HTML(TABS_CSS, layout=w.Layout(display="none"))
+        style = w.HTML(PANEL_CSS, layout=w.Layout(display="none"))
         return w.VBox([style, header, body], layout=w.Layout(width="auto", overflow="hidden"))
 
     def _scenario_box(self, w: Any) -> Any:
@@ -575,9 +569,16 @@ class WhatIfExplorer:
 
 #: CSS class of the explorer's control tabs.
 TABS_CLASS = "stratlab-tabs"
-#: Tab titles never cut: each tab as wide as its title, the bar wrapping onto more rows.
-TABS_CSS = (
+#: CSS class of each slider of the explorer.
+CONTROL_CLASS = "stratlab-control"
+#: Tab titles never cut (each tab as wide as its title, the bar wrapping onto more
+#: rows); each slider's label on a row of its own above the slider, wrapping, never cut.
+PANEL_CSS = (
     "<style>"
+    f".{CONTROL_CLASS}.widget-slider{{flex-wrap:wrap;height:auto;align-items:center}}"
+    f".{CONTROL_CLASS} > .widget-label{{flex:1 0 100%;width:auto!important;max-width:none;"
+    "white-space:normal;overflow-wrap:anywhere;text-align:left;line-height:1.25;"
+    "font-size:13px;margin:2px 0 -2px 0;height:auto;overflow:visible}"
     f".{TABS_CLASS} > .lm-TabBar{{height:auto;min-height:var(--jp-widgets-horizontal-tab-height,24px)}}"
     f".{TABS_CLASS} > .lm-TabBar .lm-TabBar-content{{flex-wrap:wrap;height:auto}}"
     f".{TABS_CLASS} > .lm-TabBar .lm-TabBar-tab{{flex:0 0 auto;max-width:none;min-width:0}}"
