@@ -46,27 +46,30 @@ class PlanningPanel:
         model = explorer.model
         options = [(f"{p.name} (perspective)", p.id) for p in reversed(model.perspectives)]
         options += [(o.name, o.id) for o in model.objectives]
-        self.node = w.Dropdown(options=options, description="Target", layout=w.Layout(width="98%"))
-        green = w.Button(description="Make it green", icon="bullseye")
-        undo = w.Button(description="Undo", icon="undo", tooltip="sliders back as before")
+        make = explorer._make
+        self.node = make(w.Dropdown, options=options, description="Target", layout={"width": "98%"})
+        green = make(w.Button, description="Make it green", icon="bullseye")
+        undo = make(w.Button, description="Undo", icon="undo", tooltip="sliders back as before")
         green.on_click(lambda _b: self._safe(lambda: self.make_green(str(self.node.value))))
         undo.on_click(lambda _b: self.undo())
-        self.budget = w.FloatText(description="Budget", layout=w.Layout(width="60%"))
-        fund = w.Button(description="Fund", icon="money", tooltip="best initiatives for the target")
+        self.budget = make(w.FloatText, description="Budget", layout={"width": "60%"})
+        fund = make(
+            w.Button, description="Fund", icon="money", tooltip="best initiatives for the target"
+        )
         fund.on_click(
             lambda _b: self._safe(
                 lambda: self.plan_budget(float(self.budget.value), target=str(self.node.value))
             )
         )
-        self.output = w.HTML()
+        self.output = make(w.HTML)
         self.plan: GoalSeekResult | None = None
         self.portfolio: PortfolioResult | None = None
         self._undo: list[dict[str, float]] = []
-        rows = [self.node, w.HBox([green, undo])]
+        rows = [self.node, make(w.HBox, [green, undo])]
         if model.initiatives:
-            rows.append(w.HBox([self.budget, fund]))
+            rows.append(make(w.HBox, [self.budget, fund]))
         rows.append(self.output)
-        self.widget = w.VBox(rows)
+        self.widget = make(w.VBox, rows)
 
     def _safe(self, action: Any) -> None:
         try:

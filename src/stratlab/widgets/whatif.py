@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..io import load_model
-from ._controls import BUSY_HTML, SliderSpec, fmt_number, label_text, slider_spec
+from ._controls import BUSY_HTML, SharedParts, SliderSpec, fmt_number, label_text, slider_spec
 from ._engine import LINK_PREFIX, Engine, link_key, view_caption, views_of
 from ._figure import batch, figure_box, live_figure
 from .planning import PlanningPanel
@@ -96,19 +96,21 @@ class WhatIfExplorer:
         self.scenario_views: dict[str, str] = {}
         self.controls: dict[str, Any] = {}
         self._initial: dict[str, float] = {}
+        make = self._make = SharedParts()
         self._build_controls(w)
-        self.view = w.ToggleButtons(
+        self.view = make(
+            w.ToggleButtons,
             options=views,
             value=view,
             tooltips=[view_caption(v) for v in views],
             style={"button_width": "auto"},
-            layout=w.Layout(width="auto"),
+            layout={"width": "auto"},
         )
-        self.view_note = w.HTML()
-        self.busy = w.HTML(layout=w.Layout(min_width="110px"))
-        self.table = w.HTML(layout=w.Layout(width="auto"))
-        self.compare_html = w.HTML(layout=w.Layout(width="auto"))
-        self.message = w.HTML()
+        self.view_note = make(w.HTML)
+        self.busy = make(w.HTML, layout={"min_width": "110px"})
+        self.table = make(w.HTML, layout={"width": "auto"})
+        self.compare_html = make(w.HTML, layout={"width": "auto"})
+        self.message = make(w.HTML)
         self.result, self._after_scores = self._engine.run({}, view)
         self._render_table()
         self._render_view_note()
@@ -170,17 +172,6 @@ class WhatIfExplorer:
         if link_rows:
             self._groups.append(("Link weights", link_rows))
 
-    def _shared(self, w: Any) -> dict[str, Any]:
-        """The layout and style every control shares (each is a widget of its own, and a
-        front end builds a model per widget: one per control would double the count)."""
-        shared: dict[str, Any] | None = getattr(self, "_shared_widgets", None)
-        if shared is None:
-            shared = self._shared_widgets = {
-                "slider": w.Layout(width="auto", margin="0 0 4px 0"),
-                "slider_style": w.SliderStyle(description_width="initial"),
-            }
-        return shared
-
     def _slider(
         self, w: Any, node_id: str, name: str, unit: str, points: list[float | None], value: float
     ) -> Any:
@@ -192,8 +183,8 @@ class WhatIfExplorer:
     def _row(self, w: Any, key: str, text: str, tooltip: str, spec: SliderSpec) -> Any:
         """A control: a full-width slider with an editable readout, its full label above
         (one widget: the description, put on a row of its own by PANEL_CSS)."""
-        shared = self._shared(w)
-        ctl = w.FloatSlider(
+        ctl = self._make(
+            w.FloatSlider,
             value=spec.value,
             min=spec.lo,
             max=spec.hi,
@@ -202,10 +193,10 @@ class WhatIfExplorer:
             continuous_update=False,
             description=text,
             tooltip=tooltip,
-            layout=shared["slider"],
-            style=shared["slider_style"],
+            layout={"width": "auto", "margin": "0 0 4px 0"},
+            style={"description_width": "initial"},
+            _dom_classes=(CONTROL_CLASS,),  # in the comm_open: no update message per control
         )
-        ctl.add_class(CONTROL_CLASS)
         self.controls[key] = ctl
         self._initial[key] = float(ctl.value)
         return ctl
@@ -225,16 +216,18 @@ class WhatIfExplorer:
     def _build_panel(self, w: Any) -> Any:
         # a tab's rows go on screen when the tab is first opened: a front end then
         # draws the first tab's sliders only, not every slider of the map
+        make = self._make
         pages = [
-            w.VBox(rows if k == 0 else [], layout=w.Layout(width="auto", padding="4px"))
+            make(w.VBox, rows if k == 0 else [], layout={"width": "auto", "padding": "4px"})
             for k, (_, rows) in enumerate(self._groups)
         ]
-        tabs = w.Tab(
+        tabs = make(
+            w.Tab,
             children=[*pages, self._scenario_box(w), self.planning.widget],
-            layout=w.Layout(width="auto"),
+            titles=tuple([title for title, _ in self._groups] + ["Scenarios", "Plan"]),
+            layout={"width": "auto"},
+            _dom_classes=(TABS_CLASS,),  # whole titles, wrapping onto more rows (PANEL_CSS)
         )
-        tabs.titles = tuple([title for title, _ in self._groups] + ["Scenarios", "Plan"])
-        tabs.add_class(TABS_CLASS)  # whole titles, wrapping onto a second row (PANEL_CSS)
 
         def fill(change: Any) -> None:
             k = change["new"]
@@ -243,39 +236,60 @@ class WhatIfExplorer:
 
         tabs.observe(fill, names="selected_index")
         self.tabs = tabs
-        reset = w.Button(description="Reset", icon="undo", tooltip="back to the model's values")
+        reset = make(
+            w.Button, description="Reset", icon="undo", tooltip="back to the model's values"
+        )
         reset.on_click(lambda _b: self.reset())
-        self.actions = w.HBox([reset], layout=w.Layout(flex_flow="row wrap"))
-        header = w.HBox(
-            [w.HTML("<b>View</b>"), self.view, self.busy],
-            layout=w.Layout(flex_flow="row wrap", align_items="center", grid_gap="8px"),
+        self.actions = make(w.HBox, [reset], layout={"flex_flow": "row wrap"})
+        header = make(
+            w.HBox,
+            [make(w.HTML, "<b>View</b>"), self.view, self.busy],
+            layout={"flex_flow": "row wrap", "align_items": "center", "grid_gap": "8px"},
         )
         fig_box = figure_box(self.figure_widget, width="auto")
-        left = w.VBox(
+        left = make(
+            w.VBox,
             [tabs, self.actions],
-            layout=w.Layout(width="40%", min_width="300px", flex="1 1 340px", overflow="hidden"),
+            layout={
+                "width": "40%",
+                "min_width": "300px",
+                "flex": "1 1 340px",
+                "overflow": "hidden",
+            },
         )
-        right = w.VBox(
+        right = make(
+            w.VBox,
             [self.view_note, fig_box, self.table],
-            layout=w.Layout(width="60%", min_width="380px", flex="3 1 520px", overflow="hidden"),
+            layout={
+                "width": "60%",
+                "min_width": "380px",
+                "flex": "3 1 520px",
+                "overflow": "hidden",
+            },
         )
-        body = w.HBox(
-            [left, right], layout=w.Layout(width="auto", flex_flow="row wrap", grid_gap="12px")
+        body = make(
+            w.HBox,
+            [left, right],
+            layout={"width": "auto", "flex_flow": "row wrap", "grid_gap": "12px"},
         )
-        style = w.HTML(PANEL_CSS, layout=w.Layout(display="none"))
-        return w.VBox([style, header, body], layout=w.Layout(width="auto", overflow="hidden"))
+        style = make(w.HTML, PANEL_CSS, layout={"display": "none"})
+        return make(w.VBox, [style, header, body], layout={"width": "auto", "overflow": "hidden"})
 
     def _scenario_box(self, w: Any) -> Any:
-        full = w.Layout(width="auto", flex="1 1 160px")
-        self._name = w.Text(placeholder="name of the current scenario", layout=full)
-        save = w.Button(
-            description="Save", icon="save", tooltip="save the current changes and view"
+        make = self._make
+        full = {"width": "auto", "flex": "1 1 160px"}
+        self._name = make(w.Text, placeholder="name of the current scenario", layout=full)
+        save = make(
+            w.Button, description="Save", icon="save", tooltip="save the current changes and view"
         )
-        self._saved = w.Dropdown(options=[], description="", layout=full)
-        apply = w.Button(description="Apply", icon="play", tooltip="set the controls and view")
-        delete = w.Button(description="Delete", icon="trash")
-        self._path = w.Text(placeholder="file: scenario.yaml or .csv", layout=full)
-        export = w.Button(
+        self._saved = make(w.Dropdown, options=[], description="", layout=full)
+        apply = make(
+            w.Button, description="Apply", icon="play", tooltip="set the controls and view"
+        )
+        delete = make(w.Button, description="Delete", icon="trash")
+        self._path = make(w.Text, placeholder="file: scenario.yaml or .csv", layout=full)
+        export = make(
+            w.Button,
             description="Export",
             icon="download",
             tooltip="the chosen saved scenario, else the current one",
@@ -313,19 +327,20 @@ class WhatIfExplorer:
         apply.on_click(guarded(_apply))
         delete.on_click(guarded(_delete))
         export.on_click(guarded(_export))
-        wrap = w.Layout(flex_flow="row wrap", width="auto")
-        return w.VBox(
+        wrap = {"flex_flow": "row wrap", "width": "auto"}
+        return make(
+            w.VBox,
             [
-                w.HTML("<b>Save the current changes</b>"),
-                w.HBox([self._name, save], layout=wrap),
-                w.HTML("<b>Saved scenarios</b>"),
-                w.HBox([self._saved, apply, delete], layout=wrap),
-                w.HTML("<b>Export</b> (the chosen saved scenario, else the current changes)"),
-                w.HBox([self._path, export], layout=wrap),
+                make(w.HTML, "<b>Save the current changes</b>"),
+                make(w.HBox, [self._name, save], layout=wrap),
+                make(w.HTML, "<b>Saved scenarios</b>"),
+                make(w.HBox, [self._saved, apply, delete], layout=wrap),
+                make(w.HTML, "<b>Export</b> (the chosen saved scenario, else the current changes)"),
+                make(w.HBox, [self._path, export], layout=wrap),
                 self.message,
                 self.compare_html,
             ],
-            layout=w.Layout(width="auto", padding="4px"),
+            layout={"width": "auto", "padding": "4px"},
         )
 
     # ............................................................... updating
