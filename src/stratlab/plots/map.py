@@ -457,7 +457,7 @@ def update_strategy_map(fig: go.Figure, model: Model, scores: pd.DataFrame) -> g
     """Recolour the objective nodes of a :func:`strategy_map` figure in place.
 
     Used by the what-if explorer: only the four node traces change, inside one
-    ``batch_update`` when the figure is a ``FigureWidget`` (one redraw).
+    ``batch_update`` (one redraw of a live figure).
     """
     import contextlib
 
