@@ -579,3 +579,18 @@ def test_live_figure_serves_plotly_js_once_asked() -> None:
     assert polar._bundle == "full"
     live.show(go.Figure(go.Sankey()))
     assert live._bundle == "full"
+
+
+def test_busy_mark_shown_when_the_last_update_was_slow() -> None:
+    from stratlab.widgets._controls import BUSY_HTML
+
+    ex = whatif_explorer(tiny_model())
+    seen: list[str] = []
+    ex.busy.observe(lambda change: seen.append(change["new"]), names="value")
+    ex._last_update_s = 1.0  # the last update took a second: this one shows the mark
+    ex.controls["m_a"].value = 9.0
+    assert seen == [BUSY_HTML, ""]
+    assert ex._last_update_s < 1.0  # measured anew
+    ex._last_update_s = 0.0  # a fast one: no mark, no messages
+    ex.controls["m_a"].value = 8.0
+    assert seen == [BUSY_HTML, ""]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -403,7 +404,11 @@ class WhatIfExplorer:
     def _update(self) -> None:
         from .. import plots
 
-        self.busy.value = BUSY_HTML
+        # the busy mark costs two messages: shown when the last update was slow
+        slow = getattr(self, "_last_update_s", BUSY_AFTER_S) >= BUSY_AFTER_S
+        if slow:
+            self.busy.value = BUSY_HTML
+        start = time.perf_counter()
         try:
             changes = self.changes()
             _values, weights = self._split(changes)
@@ -418,7 +423,9 @@ class WhatIfExplorer:
                     fig.layout.title.text = title
             self._render_table()
         finally:
-            self.busy.value = ""
+            self._last_update_s = time.perf_counter() - start
+            if slow:
+                self.busy.value = ""
 
     def _render_view_note(self) -> None:
         self.view_note.value = f"<div style='font-size:12px;color:#444'>View: <b>{_esc(view_caption(self.view.value))}</b></div>"
@@ -582,6 +589,8 @@ class WhatIfExplorer:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
+#: An update that took this long (seconds) shows the busy mark during the next one.
+BUSY_AFTER_S = 0.15
 #: CSS class of the explorer's control tabs.
 TABS_CLASS = "stratlab-tabs"
 #: CSS class of each slider of the explorer.
