@@ -52,6 +52,10 @@ def test_review_from_the_wheel_outside_the_checkout(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     templates = sorted(n for n in names if n.startswith("stratlab/templates/"))
     assert "stratlab/templates/quarterly_review.ipynb" in templates, templates
+    # the live figures' front end and the plotly.js they (and the reviews) load
+    assert "stratlab/widgets/static/live_figure.js" in names
+    assert "stratlab/plots/vendor/plotly-cartesian.min.js" in names
+    assert "stratlab/plots/vendor/LICENSE" in names
     assert {n for n in names if n.endswith("datasets/data/northwind.yaml")}
 
     site = tmp_path / "site"
