@@ -135,6 +135,20 @@ _MAP_JS = """() => {
   return {title: g.layout.title.text, nodes: out};
 }"""
 
+_LINKS_JS = """() => {
+  const g = [...document.querySelectorAll('.js-plotly-plot')]
+    .find(g => (g.data || []).some(t => t.meta && t.meta.role === 'objectives'));
+  const links = (g._fullData || []).filter(t => t.meta && t.meta.role === 'link');
+  return {
+    traces: (g._fullData || []).filter(t => t.visible === true).length,  // empty ones are not drawn
+    drawn: g.querySelectorAll('.scatterlayer g.trace').length,
+    arrows: [...g.querySelectorAll('.scatterlayer g.trace')]
+      .filter((el, i) => ((g._fullData[i] || {}).meta || {}).role === 'link')
+      .reduce((n, el) => n + el.querySelectorAll('path.point').length, 0),
+    widths: links.map(t => t.line.width).sort().join(','),
+  };
+}"""
+
 _TABLE_JS = """() => {
   const t = document.querySelector('.stratlab-effects');
   const rows = {};
@@ -278,6 +292,24 @@ def _explorer_checks(page: Any, model: Any, history: Any) -> None:
     _wait_for(page, lambda: "view: now" in page.evaluate(_TABLE_JS)["text"])
     page.wait_for_timeout(500)
     _check_map_and_table(page, _expected(model, history, {CONTROL: moved}, "now"), "now")
+
+    # a link weight: its links redrawn at once, every trace still drawn, arrows included
+    links_before = page.evaluate(_LINKS_JS)
+    page.get_by_role("tab", name="Link weights").first.click()
+    weight = page.locator(".stratlab-control .noUi-handle").locator("visible=true").first
+    weight.scroll_into_view_if_needed()
+    box = weight.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 80, y, steps=6)
+    page.mouse.up()
+    # the moved link is drawn thinner
+    _wait_for(page, lambda: page.evaluate(_LINKS_JS)["widths"] != links_before["widths"])
+    page.wait_for_timeout(500)
+    links = page.evaluate(_LINKS_JS)
+    assert links["drawn"] == links["traces"], links  # no trace missing from the picture
+    assert links["arrows"] == links_before["arrows"] > 0, (links_before, links)
 
 
 def _check_layout(page: Any, plots: list[dict[str, Any]]) -> None:
