@@ -411,3 +411,27 @@ def test_map_layout_untangles_links() -> None:
     causes = sorted(["a1", "a2", "a3"], key=lambda k: x[k])
     effects = sorted(["b1", "b2", "b3"], key=lambda k: x[k])
     assert [c[1] for c in causes] == [e[1] for e in effects]
+
+
+def test_large_map_is_legible_and_light() -> None:
+    """Above 60 links: widths in 0.5 px steps, no arrowheads; above 200 objectives:
+    scores in the hover only.  A small map keeps arrowheads, labels and 0.1 px widths."""
+    from stratlab.datasets import make_cascade
+    from stratlab.io import load_model
+    from stratlab.plots import strategy_map
+
+    big = load_model(
+        make_cascade(
+            n_objectives=210, n_measures=210, n_key_results=10, n_links=120, n_initiatives=1, seed=2
+        )
+    )
+    fig = strategy_map(big)
+    links = [t for t in fig.data if t.meta["role"] == "link"]
+    assert {t.mode for t in links} == {"lines"}
+    assert all((t.line.width * 2) == int(t.line.width * 2) for t in links)
+    nodes = [t for t in fig.data if t.meta["role"] == "objectives"]
+    assert {t.mode for t in nodes} == {"markers"}
+    assert sum(len(t.x) for t in nodes) == 210
+    small = strategy_map(load_model(make_cascade(n_objectives=12, n_links=15, seed=2)))
+    assert {t.mode for t in small.data if t.meta["role"] == "link"} == {"lines+markers"}
+    assert {t.mode for t in small.data if t.meta["role"] == "objectives"} == {"markers+text"}

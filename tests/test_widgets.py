@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -491,10 +490,8 @@ def test_correlation_and_simulation_synced_state() -> None:
     hist = pd.DataFrame({"x": rng.normal(size=30).cumsum(), "y": rng.normal(size=30)}, index=idx)
     ce = correlation_explorer(hist, max_lag=1)
     n = 30 - 1 - int(ce.result["lag"])  # differenced once, shifted by the lag
-    x = synced_state(ce.figure_widget)["data"][0]["x"]  # a typed array (plotly.js decodes it)
-    assert np.frombuffer(base64.b64decode(x["bdata"]), dtype=x["dtype"]).tolist() == pytest.approx(
-        list(ce.figure.data[0].x)
-    )
+    x = synced_state(ce.figure_widget)["data"][0]["x"]
+    assert x == pytest.approx(list(ce.figure.data[0].x))
     assert len(ce.figure.data[0].x) == n
     ex = simulation_explorer(tiny_model(), samples=200, seed=1, simulate=_fake_simulate, horizon=3)
     fan = synced_state(ex.fan_widget)["data"]
@@ -508,14 +505,28 @@ def test_correlation_and_simulation_synced_state() -> None:
     assert synced_state(ex.fan_widget) == _parsed(ex.fan_figure)
 
 
+def _decoded(obj):  # type: ignore[no-untyped-def]
+    """``obj`` with plotly's typed arrays (``{dtype, bdata}``) decoded to lists."""
+    import base64
+
+    if isinstance(obj, dict) and "bdata" in obj and "dtype" in obj:
+        values = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"])
+        if "shape" not in obj:
+            return values.tolist()
+        return values.reshape([int(n) for n in str(obj["shape"]).split(",")]).tolist()
+    if isinstance(obj, dict):
+        return {k: _decoded(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decoded(v) for v in obj]
+    return obj
+
+
 def _parsed(fig) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    """An independent serialisation of a plotly figure, for comparison with the synced state."""
+    """plotly's own serialisation of a figure, for comparison with the synced state."""
     import json
 
-    return {
-        "data": json.loads(fig.to_json())["data"],
-        "layout": json.loads(fig.to_json())["layout"],
-    }
+    whole = _decoded(json.loads(fig.to_json()))
+    return {"data": whole["data"], "layout": whole["layout"]}
 
 
 def _recording(live):  # type: ignore[no-untyped-def]

@@ -175,8 +175,13 @@ def link_traces(
     group_of: Any,
     style_of: Any,
     hover_of: Any,
+    arrows: bool = True,
 ) -> list[go.Scatter]:
-    """Link lines (one trace per style group) with arrowheads, plus a hover trace at midpoints."""
+    """Link lines (one trace per style group) with arrowheads, plus a hover trace at midpoints.
+
+    ``arrows=False`` leaves the arrowheads out (a large map: hundreds of them
+    are clutter, and plotly.js spends a third of each redraw on them).
+    """
     import plotly.graph_objects as go
 
     links = [lk for lk in model.objective_links if lk.source in model and lk.target in model]
@@ -226,7 +231,7 @@ def link_traces(
             go.Scatter(
                 x=xs,
                 y=ys,
-                mode="lines+markers",
+                mode="lines+markers" if arrows else "lines",
                 line={"width": style["width"], "color": style["color"], "dash": style["dash"]},
                 marker={
                     "symbol": "arrow",
@@ -359,7 +364,9 @@ def strategy_map(
         hover trace at link midpoints (weight, lag, rationale), and one node
         trace per status named ``green``, ``amber``, ``red``, ``no data``
         (``meta['role'] == 'objectives'``), hover listing the objective's
-        measures and OKRs.
+        measures and OKRs.  A large map stays legible and quick to redraw:
+        above 60 links, widths in 0.5 px steps and no arrowheads; above 200
+        objectives, scores in the hover text only.
     """
     import plotly.graph_objects as go
 
@@ -404,7 +411,9 @@ def strategy_map(
             parts.append(esc(lk.rationale))
         return "<br>".join(parts)
 
-    traces = link_traces(model, layout, group_of=group_of, style_of=style_of, hover_of=hover_of)
+    traces = link_traces(
+        model, layout, group_of=group_of, style_of=style_of, hover_of=hover_of, arrows=not coarse
+    )
     seen: set[str] = set()
     for t in traces:
         if t.meta.get("role") == "link":
@@ -412,13 +421,15 @@ def strategy_map(
             seen.add(t.name)
     nodes = _node_data(model, layout, frame, labels=labels)
     size = 22 if len(layout.ids) <= 40 else 12 if len(layout.ids) <= 200 else 8
+    # above 200 objectives the scores are in the hover text only (unreadable as labels)
+    mode = "markers+text" if len(layout.ids) <= 200 else "markers"
     for st in STATUSES:
         d = nodes[st]
         traces.append(
             go.Scatter(
                 x=d["x"],
                 y=d["y"],
-                mode="markers+text",
+                mode=mode,
                 text=d["text"],
                 textposition="bottom center",
                 hovertext=d["hovertext"],

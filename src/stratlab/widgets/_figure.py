@@ -39,13 +39,23 @@ _CONFIG = {"displaylogo": False, "responsive": False}
 
 
 def _parts(fig: Any) -> tuple[list[str], dict[str, str]]:
-    """Each trace and each top-level layout key of ``fig`` as JSON text."""
+    """Each trace and each top-level layout key of ``fig`` as JSON text.
+
+    Serialised straight from the figure's own property dicts (``_data``,
+    ``_layout``): ``to_plotly_json`` deep-copies the figure first, which was
+    two thirds of the time on a 500-objective map.  numpy arrays become JSON
+    lists.
+    """
     from plotly.io.json import to_json_plotly
 
-    whole = fig.to_plotly_json()
-    data = [to_json_plotly(trace) for trace in whole["data"]]
-    layout = {key: to_json_plotly(value) for key, value in whole["layout"].items()}
-    return data, layout
+    data, layout = getattr(fig, "_data", None), getattr(fig, "_layout", None)
+    if not isinstance(data, list) or not isinstance(layout, dict):  # another plotly
+        whole = fig.to_plotly_json()
+        data, layout = whole["data"], whole["layout"]
+    return (
+        [to_json_plotly(trace) for trace in data],
+        {key: to_json_plotly(value) for key, value in layout.items()},
+    )
 
 
 def _bundle_of(fig: Any) -> str:
