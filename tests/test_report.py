@@ -196,7 +196,7 @@ def test_period_needs_a_declared_parameter(inputs: tuple[Path, Path, Path], tmp_
 def test_plotly_js_embedded_exactly_once(review: str) -> None:
     from plotly.offline import get_plotlyjs
 
-    from stratlab.report._plotlyjs import cartesian_bundle
+    from stratlab.plots.plotlyjs import cartesian_bundle
 
     # the cartesian partial bundle (the review draws only scatter traces), once
     assert review.count(cartesian_bundle()[:2000]) == 1

@@ -83,7 +83,7 @@ def page(browser: Browser, review_path: Path) -> Page:
 def test_every_chart_renders_offline_without_errors(page: Page, review_path: Path) -> None:
     from plotly.offline import get_plotlyjs
 
-    from stratlab.report._plotlyjs import cartesian_bundle
+    from stratlab.plots.plotlyjs import cartesian_bundle
 
     assert page.count_plot_divs() >= 4
     assert page.count_plots() == page.count_plot_divs()
