@@ -325,6 +325,34 @@ def test_unstable_driver_loop_warns():
     assert abs(ea[6]) > abs(ea[2])  # grows
 
 
+def test_loop_check_remembered_per_state_still_warns_and_sees_pinning():
+    """The loops are found once per (scores, coverage, pinned measures) of a compiled model.
+
+    A repeated what-if warns again with the same radius; setting a loop measure (pinned: its
+    driver row no longer applies) breaks the driver loop, even after the unpinned state was
+    remembered.
+    """
+    from stratlab.engine._stability import _FOUND
+
+    d = chain_model()
+    d["links"] = [
+        {"from": "employee_attitude", "to": "customer_impression", "coefficient": 2.0, "lag": 1},
+        {"from": "customer_impression", "to": "employee_attitude", "coefficient": 0.8, "lag": 1},
+    ]
+    model = load_model(d)
+    for value in (1.0, 2.0, 1.0):
+        res = whatif(model, [("employee_attitude", "shift", value)], horizon=0)
+        with pytest.warns(StratlabWarning, match="feedback loop .* gain"):
+            assert res.spectral_radius == pytest.approx(math.sqrt(1.6), rel=1e-9)
+    pinned = whatif(model, {"employee_attitude": 50.0}, horizon=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StratlabWarning)
+        assert pinned.spectral_radius == 0.0
+    memo = _FOUND[pinned._applied.compiled]
+    assert len(memo) == 2  # one unpinned state (three what-ifs), one pinned
+    assert sorted(len(found) for found in memo.values()) == [0, 1]
+
+
 def test_stable_feedback_does_not_warn():
     model, _ = load_example()
     with warnings.catch_warnings():

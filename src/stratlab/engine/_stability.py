@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -73,14 +74,39 @@ def _normalised_links(compiled: Compiled, rolled: dict[str, Any]) -> dict[int, s
     return {lag: (sparse.diags(inv) @ mat @ mask).tocsr() for lag, mat in compiled.links.items()}
 
 
-def stability_warnings(compiled: Compiled, rolled: dict[str, Any], pinned: np.ndarray) -> float:
-    """Warn (StratlabWarning) for every feedback loop whose gain is ≥ 1; return the largest radius."""
+#: per compiled model: the loops found for one (objectives with a score, coverage, pinned
+#: measures) — all that the loops depend on besides the matrices — so the many what-ifs of a
+#: scenario sweep or a widget session find them once.
+_FOUND: weakref.WeakKeyDictionary[Compiled, dict[bytes, list[Any]]] = weakref.WeakKeyDictionary()
+_FOUND_PER_MODEL = 64
+
+
+def _find_loops(compiled: Compiled, rolled: dict[str, Any], pinned: np.ndarray) -> list[Any]:
     from scipy import sparse
 
     found = _loops(_normalised_links(compiled, rolled), compiled.objectives, closed_only=True)
     keep = sparse.diags((~pinned).astype(float))
     drivers = {lag: (keep @ mat).tocsr() for lag, mat in compiled.drivers.items()}
-    found += _loops(drivers, compiled.measures, closed_only=False)
+    return found + _loops(drivers, compiled.measures, closed_only=False)
+
+
+def stability_warnings(compiled: Compiled, rolled: dict[str, Any], pinned: np.ndarray) -> float:
+    """Warn (StratlabWarning) for every feedback loop whose gain is ≥ 1; return the largest radius."""
+    key = b"|".join(
+        np.ascontiguousarray(a).tobytes()
+        for a in (
+            np.isfinite(rolled["objective"]),
+            np.nan_to_num(rolled["objective_coverage"]),
+            np.asarray(pinned, dtype=bool),
+        )
+    )
+    memo = _FOUND.setdefault(compiled, {})
+    found = memo.get(key)
+    if found is None:
+        found = _find_loops(compiled, rolled, pinned)
+        if len(memo) >= _FOUND_PER_MODEL:
+            memo.pop(next(iter(memo)))
+        memo[key] = found
     for members, radius in found:
         warnings.warn(
             f"the feedback loop through {', '.join(members)} has gain {radius:.3g} ≥ 1 "
