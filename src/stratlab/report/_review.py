@@ -48,8 +48,13 @@ def setup_notebook() -> None:
     renderer to ``plotly_mimetype+notebook`` (the ``notebook`` part writes
     text/html that nbconvert keeps and embeds plotly.js, once, with the first
     figure shown).  Calling it again does nothing, so plotly.js is never
-    embedded twice.
+    embedded twice.  plotly's renderers are imported without nbformat (which
+    a review never uses and which costs seconds to import, see
+    :mod:`stratlab.report._kernel`).
     """
+    from stratlab.report._kernel import import_plotly_renderers
+
+    import_plotly_renderers()
     import plotly.io as pio
 
     if pio.renderers.default != PLOTLY_RENDERER:

@@ -1,0 +1,93 @@
+"""The review kernel's set-up: plotly's renderers without importing nbformat (and jsonschema).
+
+Each check runs in a fresh interpreter (this test process has nbformat imported already).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from stratlab.report._kernel import DeferredModule
+
+
+def run_fresh(code: str) -> dict[str, object]:
+    """Run ``code`` in a new interpreter; it prints one JSON object last."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_setup_notebook_shows_figures_without_importing_nbformat() -> None:
+    out = run_fresh(
+        """
+        import json, sys
+        from importlib.metadata import version
+        from stratlab.report import setup_notebook
+        setup_notebook()
+        after_setup = sorted(m for m in ("nbformat", "jsonschema") if m in sys.modules)
+        import plotly.graph_objects as go
+        import plotly.io as pio
+        import plotly.io._renderers as renderers
+        fig = go.Figure(go.Bar(x=["a"], y=[1]))
+        bundle = pio.renderers._build_mime_bundle(fig.to_dict())  # what show() displays
+        # what pio.show() reads for every figure shown in a notebook
+        seen = renderers.nbformat.__version__
+        after_show = sorted(m for m in ("nbformat", "jsonschema") if m in sys.modules)
+        print(json.dumps({
+            "default": pio.renderers.default,
+            "after_setup": after_setup,
+            "mimetypes": sorted(bundle),
+            "version": seen == version("nbformat"),
+            "after_show": after_show,
+        }))
+        """
+    )
+    assert out == {
+        "default": "plotly_mimetype+notebook",
+        "after_setup": [],
+        "mimetypes": ["application/vnd.plotly.v1+json", "text/html"],
+        "version": True,
+        "after_show": [],
+    }
+
+
+def test_the_stand_in_loads_the_real_nbformat_on_first_use() -> None:
+    out = run_fresh(
+        """
+        import json, sys
+        from stratlab.report import setup_notebook
+        setup_notebook()
+        import plotly.io._renderers as renderers
+        stand_in = renderers.nbformat
+        node = stand_in.from_dict({"a": 1})  # anything but __version__ imports nbformat
+        import nbformat
+        print(json.dumps({
+            "stand_in_kept": type(stand_in).__name__,
+            "real_in_sys_modules": sys.modules["nbformat"] is nbformat
+            and type(nbformat).__name__ == "module",
+            "works": node.a == 1 and nbformat.v4.new_notebook().nbformat == 4,
+        }))
+        """
+    )
+    assert out == {"stand_in_kept": "DeferredModule", "real_in_sys_modules": True, "works": True}
+
+
+def test_deferred_module_imports_on_attribute_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "json")
+    stand_in = DeferredModule("json")
+    monkeypatch.setitem(sys.modules, "json", stand_in)
+    dumps = stand_in.dumps  # the real import happens here
+    assert dumps([1]) == "[1]"
+    assert sys.modules["json"] is not stand_in
+    assert type(sys.modules["json"]).__name__ == "module"
