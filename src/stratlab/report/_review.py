@@ -414,13 +414,16 @@ def _execute(
 ) -> Any:
     """papermill, with its failures turned into ReportError (partial notebook kept).
 
-    Returns the executed notebook (papermill also saves it to ``executed``).
+    Returns the executed notebook (saved to ``executed`` only when a cell failed).
     """
     import nbformat
     import papermill as pm
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
+    from papermill.execute import raise_for_execution_errors
+    from papermill.utils import chdir
     from traitlets.config import Config
 
     def keep_partial() -> str | None:
@@ -437,22 +440,36 @@ def _execute(
     config.KernelManager.transport = "ipc"
     config.KernelManager.ip = str(cwd / "kernel")
     config.KernelManager.connection_file = str(cwd / "kernel-connection.json")
+    # The kernel is ours and thrown away: once the last cell has run (or failed) it is
+    # stopped at once instead of asked to shut down and waited for (1-2 s while a kernel
+    # holding a review's imports exits); nothing it would still do reaches the notebook.
+    config.NotebookClient.shutdown_kernel = "immediate"
     try:
-        return pm.execute_notebook(
-            str(source),
-            str(executed),
-            parameters=params,
-            kernel_name=KERNEL_NAME,
-            cwd=str(cwd),
-            progress_bar=progress,
-            request_save_on_cell_execute=False,
-            store_widget_state=False,
-            # the kernel's own log (e.g. "KeyboardInterrupt caught" when jupyter_client
-            # interrupts it before shutdown) is noise for a review; failures come back as
-            # PapermillExecutionError / DeadKernelError
-            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            config=config,
+        # papermill.execute_notebook in two steps, to skip its last step on success: writing
+        # the executed notebook (validated and serialised, with plotly.js: about a second)
+        # that nobody reads; run_review works on the returned notebook.  A failure still
+        # writes it (raise_for_execution_errors, with papermill's error marker), for the
+        # partial notebook kept below.
+        nb = pm.execute_notebook(
+            str(source), None, parameters=params, kernel_name=KERNEL_NAME, prepare_only=True
         )
+        with chdir(str(cwd)):
+            nb = papermill_engines.execute_notebook_with_engine(
+                None,
+                nb,
+                kernel_name=KERNEL_NAME,
+                input_path=str(source),
+                output_path=None,
+                progress_bar=progress,
+                store_widget_state=False,
+                # the kernel's own log (e.g. "KeyboardInterrupt caught" when jupyter_client
+                # interrupts it before shutdown) is noise for a review; failures come back as
+                # PapermillExecutionError / DeadKernelError
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                config=config,
+            )
+        raise_for_execution_errors(nb, str(executed))
+        return nb
     except PapermillExecutionError as exc:
         kept = keep_partial()
         first_line = next((ln for ln in str(exc.source).splitlines() if ln.strip()), "")
