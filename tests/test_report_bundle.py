@@ -118,6 +118,32 @@ def test_trace_types_default_to_scatter() -> None:
     assert trace_types(json.loads(json.dumps(nb))) == {"scatter", "bar"}
 
 
+def test_export_reuses_one_exporter_per_setting_and_pages_do_not_leak() -> None:
+    """One exporter per show_code is kept (templates compiled once); each page is what a
+    fresh exporter writes, whatever was exported before it."""
+    import stratlab.report._export as export
+
+    first = normalise_notebook(_notebook(["scatter"]))
+    second = normalise_notebook(_notebook(["bar"]))
+    second.cells.append(nbformat.v4.new_markdown_cell("## Second <i>page</i>"))
+    second.cells.append(nbformat.v4.new_code_cell("x = 1  # shown with show_code"))
+    jobs = [(first, "one", False), (second, "two", True), (second, "three", False)]
+
+    def fresh(nb: Any, title: str, show_code: bool) -> str:
+        export._EXPORTERS.__dict__.clear()
+        return export.notebook_to_html(nb, title=title, show_code=show_code)
+
+    expected = [fresh(*job) for job in jobs]
+    export._EXPORTERS.__dict__.clear()
+    reused = [export.notebook_to_html(nb, title=t, show_code=c) for nb, t, c in jobs]
+    assert reused == expected
+    assert "shown with show_code" in expected[1]
+    assert "shown with show_code" not in expected[2]
+    assert "<title>three</title>" in expected[2]
+    assert export._exporter(False) is export._exporter(False)
+    assert export._exporter(True) is not export._exporter(False)
+
+
 def test_export_light_copy_gives_the_same_page(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The export keeps plotly's JSON and big scripts out of nbconvert: same bytes out."""
     import stratlab.report._export as export
@@ -126,9 +152,9 @@ def test_export_light_copy_gives_the_same_page(tmp_path, monkeypatch) -> None:  
     nb.cells.append(nbformat.v4.new_markdown_cell("## Heading <b>x</b>"))
     stream = nbformat.v4.new_output("stream", name="stdout", text="printed\n")
     nb.cells.append(nbformat.v4.new_code_cell("print('printed')", outputs=[stream]))
-    light = export.notebook_to_html(nb, title="t", workdir=tmp_path)
+    light = export.notebook_to_html(nb, title="t")
     monkeypatch.setattr(export, "_for_export", lambda nb: (nb, {}))
-    plain = export.notebook_to_html(nb, title="t", workdir=tmp_path)
+    plain = export.notebook_to_html(nb, title="t")
     assert light == plain
     assert light.count(cartesian_bundle()[:3000]) == 1
     assert "stratlab-script-" not in light

@@ -376,9 +376,7 @@ def run_review(
         nb = normalise_notebook(
             ran, stable_ids=tpl.cell_ids, plotly_js="full" if full_plotly else "cartesian"
         )
-        html = notebook_to_html(
-            nb, title=_page_title(params, tpl, loaded), show_code=show_code, workdir=folder
-        )
+        html = notebook_to_html(nb, title=_page_title(params, tpl, loaded), show_code=show_code)
         if keep_notebook:
             atomic_write(output.with_suffix(".ipynb"), nbformat.writes(nb))
         atomic_write(output, html)
