@@ -356,20 +356,25 @@ class _LongRun:
     """Long-run scores of the bars for a change, read from ``whatif(...).to_frame("long run")``."""
 
     def __init__(self, model: Model, history: HistoryLike | None, period: Any, ids: list[str]):
+        import pandas as pd
+
         self.model, self.history, self.period, self.ids = model, history, period, ids
         base = self._frame(None)
-        self.before = base.loc[ids, "score_before"].to_numpy(dtype=float)
+        # rows of the bars in every long-run frame (one row per node, in model order)
+        self.rows = pd.Index(base["id"]).get_indexer(ids)
+        self.before = base["score_before"].to_numpy(dtype=float)[self.rows]
         leaves = base[base["kind"].isin(["measure", "key_result"])]
-        self.current = dict(zip(leaves.index, leaves["before"].to_numpy(dtype=float), strict=True))
+        self.current = dict(zip(leaves["id"], leaves["before"].to_numpy(dtype=float), strict=True))
 
     def _frame(self, changes: Any) -> pd.DataFrame:
+        """``whatif(...).long_run`` (read only: the result's own frame, not a copy)."""
         from ..propagation import whatif
 
         res = whatif(self.model, changes, self.history, horizon=0, period=self.period)
-        return res.to_frame("long run").set_index("id")
+        return res.long_run
 
     def after(self, changes: Any) -> np.ndarray:
-        return self._frame(changes).loc[self.ids, "score_after"].to_numpy(dtype=float)
+        return self._frame(changes)["score_after"].to_numpy(dtype=float)[self.rows]
 
 
 def _check_inputs(model: Model, inputs: Sequence[str]) -> list[str]:
