@@ -435,3 +435,30 @@ def test_large_map_is_legible_and_light() -> None:
     small = strategy_map(load_model(make_cascade(n_objectives=12, n_links=15, seed=2)))
     assert {t.mode for t in small.data if t.meta["role"] == "link"} == {"lines+markers"}
     assert {t.mode for t in small.data if t.meta["role"] == "objectives"} == {"markers+text"}
+
+
+def test_white_template_is_plotlys_and_set_as_is() -> None:
+    """The template is read from plotly's file: the same as plotly's validated plotly_white
+    (cut to the 2-D parts); apply_layout sets it unvalidated, the rest still validated."""
+    import json
+
+    import plotly.io as pio
+
+    from stratlab.plots._common import _TEMPLATE_LAYOUT, _TEMPLATE_TRACES, apply_layout
+
+    full = pio.templates["plotly_white"].to_plotly_json()
+    expected = {
+        "layout": {k: v for k, v in full["layout"].items() if k in _TEMPLATE_LAYOUT},
+        "data": {k: v for k, v in full["data"].items() if k in _TEMPLATE_TRACES},
+    }
+    # compared as JSON: what the page receives
+    assert json.loads(json.dumps(plots._common.white_template())) == json.loads(
+        json.dumps(expected)
+    )
+    fig = go.Figure(go.Bar(x=["a"], y=[1]))
+    apply_layout(fig, "t", height=300)
+    assert fig.to_dict()["layout"]["template"] == json.loads(json.dumps(expected))
+    assert fig.layout.template.layout.paper_bgcolor == "white"
+    assert fig.layout._validate  # only the template skipped validation
+    with pytest.raises(ValueError, match="heigth"):
+        apply_layout(fig, "t", heigth=300)
