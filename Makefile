@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask,db]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (stratlab)" >/dev/null
+	$(BIN)/python -m compileall -q src >/dev/null  # review kernels import stratlab from bytecode
 	touch $(STAMP)
 
 demo: $(STAMP)

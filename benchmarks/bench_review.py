@@ -64,12 +64,18 @@ def main() -> None:
     parser.add_argument("--no-demo", action="store_true", help="skip timing stratlab demo")
     args = parser.parse_args()
 
+    import compileall
+
     from plotly.offline import get_plotlyjs
 
+    import stratlab
     from stratlab.datasets import write_example
     from stratlab.demo import run_demo
     from stratlab.report import run_review
 
+    # the kernel imports stratlab from bytecode, as from an installed wheel (an editable
+    # install under PYTHONDONTWRITEBYTECODE=1 would compile every module in every kernel)
+    compileall.compile_dir(Path(stratlab.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory(prefix="bench-review-") as scratch:
         folder = Path(scratch)
         model, history = write_example(folder / "example")
