@@ -259,3 +259,29 @@ def test_p_green_counts_a_score_exactly_at_the_threshold():
     assert s.loc["m", "p_green"] == 1.0
     assert s.loc["n", "p_green"] == 0.0
     assert s.loc["o", "p_green"] == 0.0  # (0.7 + 0.69) / 2 < 0.7
+
+
+def test_progress_bar_only_when_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bar on stderr when asked; otherwise none, and tqdm is not imported (tqdm.auto
+    imports ipywidgets in a notebook kernel)."""
+    import subprocess
+    import sys
+
+    model, history = load_example()
+    quiet = simulate(model, history, samples=300, seed=1, progress=False)
+    assert capsys.readouterr().err == ""
+    shown = simulate(model, history, samples=300, seed=1, progress=True)
+    assert "simulate" in capsys.readouterr().err
+    np.testing.assert_array_equal(quiet.summary()["p50"], shown.summary()["p50"])
+    code = (
+        "import sys\n"
+        "from stratlab.datasets import load_example\n"
+        "from stratlab.simulation import simulate\n"
+        "simulate(*load_example(), samples=100, seed=0, progress=False)\n"
+        "print('tqdm' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"

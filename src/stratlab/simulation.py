@@ -678,11 +678,9 @@ def simulate(
         layout.append((slice(o0, o0 + n_k), avail))
         o0 += n_k
     show = samples >= 200_000 if progress is None else bool(progress)
-    from tqdm.auto import tqdm
-
     starts = range(0, n_blocks, blocks_per_chunk)
     sizes = [(children[b], min(BLOCK, samples - b * BLOCK)) for b in range(n_blocks)]
-    with tqdm(total=samples, disable=not show, desc="simulate", unit="sample") as bar:
+    with _progress_bar(show, samples) as bar:
 
         def put(i: int, part: tuple[np.ndarray, ...]) -> None:
             lo, hi = starts[i] * BLOCK, starts[i] * BLOCK + part[0].shape[1]
@@ -699,6 +697,22 @@ def simulate(
         store[sl][~avail] = np.nan
     store[:n_p][~avail_p[::-1]] = np.nan
     return SimulationResult(model, samples, entropy, horizon, float(elapsed), store, weights, plan)
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+
+def _progress_bar(show: bool, samples: int) -> Any:
+    """tqdm's bar when shown; else a stand-in (tqdm.auto imports ipywidgets in a kernel)."""
+    if not show:
+        from contextlib import nullcontext
+
+        return nullcontext(_NoBar())
+    from tqdm.auto import tqdm
+
+    return tqdm(total=samples, desc="simulate", unit="sample")
 
 
 # --------------------------------------------------------------------------- engine API for planning
