@@ -518,3 +518,13 @@ def test_sensitivity_bad_options():
         sensitivity(model, top=0)
     with pytest.raises(InputError, match="low=nan is not a finite number"):
         sensitivity(model, low=float("nan"))
+
+
+def test_long_run_after_is_the_long_run_score_column():
+    """The frame-less long run of scenario sweeps: exactly long_run["score_after"]."""
+    model, history = load_example()
+    for changes in (None, {model.measures[0].id: 0.0}, {model.key_results[0].id: 1.0}):
+        res = whatif(model, changes, history, horizon=0)
+        np.testing.assert_array_equal(
+            res._long_run_after(), res.long_run["score_after"].to_numpy(dtype=float)
+        )

@@ -325,6 +325,16 @@ class WhatIfResult:
             stack_scores(steady, ms_after, ks_after),
         )
 
+    def _long_run_after(self) -> np.ndarray:
+        """``long_run["score_after"]`` as an array in node-table order, without the frame.
+
+        Internal, for sweeps of many what-ifs (:func:`stratlab.plots.whatif_scenarios`);
+        warns as :attr:`long_run` does.
+        """
+        _ = self.spectral_radius
+        steady, _, ms_after, ks_after = self._after_steady
+        return stack_scores(steady, ms_after, ks_after)
+
     def html(self) -> str:
         """The instant effect as an HTML table (the shared renderer of notebooks and reports)."""
         from .render import result_html

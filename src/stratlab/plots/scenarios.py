@@ -374,7 +374,10 @@ class _LongRun:
         return res.long_run
 
     def after(self, changes: Any) -> np.ndarray:
-        return self._frame(changes)["score_after"].to_numpy(dtype=float)[self.rows]
+        from ..propagation import whatif
+
+        res = whatif(self.model, changes, self.history, horizon=0, period=self.period)
+        return np.asarray(res._long_run_after(), dtype=float)[self.rows]
 
 
 def _check_inputs(model: Model, inputs: Sequence[str]) -> list[str]:
