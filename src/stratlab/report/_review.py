@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from stratlab._outputs import check_writable, refuse_inputs
 from stratlab.errors import InputError, Problem, ReportError
 from stratlab.io import atomic_write
 from stratlab.report._export import normalise_notebook, notebook_to_html
+from stratlab.report._scratch import remove_stale_scratch, scratch_folder
 from stratlab.report._templates import (
     Template,
     check_run_parameters,
@@ -59,48 +59,6 @@ def setup_notebook() -> None:
 
     if pio.renderers.default != PLOTLY_RENDERER:
         pio.renderers.default = PLOTLY_RENDERER
-
-
-#: Scratch folders are ``$TMPDIR/stratlab-review-<pid>-<random>``: the pid tells a later
-#: run whether the run that made it is gone (killed with SIGKILL, or a power cut).
-SCRATCH_PREFIX = "stratlab-review-"
-
-
-def remove_stale_scratch(min_age: float = 60.0) -> list[Path]:
-    """Remove the scratch folders of review runs that no longer exist; return them.
-
-    SIGINT and SIGTERM clean up as they go; SIGKILL cannot be caught, so the
-    next review removes what a killed one left (only folders older than
-    ``min_age`` seconds whose process is gone).
-    """
-    import shutil
-    import time
-
-    removed: list[Path] = []
-    root = Path(tempfile.gettempdir())
-    try:
-        entries = list(root.glob(f"{SCRATCH_PREFIX}*-*"))
-    except OSError:
-        return removed
-    for entry in entries:
-        pid_text = entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid_text), 0)
-            continue  # still running (or a pid we may not signal: leave it)
-        except ProcessLookupError:
-            pass
-        except OSError:
-            continue
-        try:
-            if time.time() - entry.lstat().st_mtime < min_age or not entry.is_dir():
-                continue
-        except OSError:
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
-    return removed
 
 
 def _is_path(value: object) -> bool:
@@ -349,8 +307,7 @@ def run_review(
     )
     check_writable(output)
     remove_stale_scratch()
-    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as scratch:
-        folder = Path(scratch)
+    with scratch_folder() as folder:
         params["model"], loaded = _stage_model(model, folder)
         env: dict[str, str] = {}
         staged, frame = _stage_history(history, loaded, folder, tpl=tpl, env=env)
