@@ -101,6 +101,31 @@ def test_full_plotly_and_other_trace_types_keep_the_full_bundle() -> None:
 
 
 @pytest.mark.parametrize(
+    ("types", "wanted", "expected"),
+    [
+        (["scatter", "bar"], "cartesian", "cartesian"),
+        (["scatter"], "full", "full"),
+        (["scatter", "sankey"], "cartesian", "full"),
+    ],
+)
+def test_the_placeholder_of_a_review_kernel_becomes_the_chosen_bundle(
+    types: list[str], wanted: Any, expected: str
+) -> None:
+    """A kernel of run_review embeds a placeholder; normalising puts the bundle there."""
+    from plotly.offline import get_plotlyjs
+
+    from stratlab.plots.plotlyjs import PLOTLYJS_PLACEHOLDER
+
+    nb = _notebook(types)
+    init = nb.cells[0].outputs[0]
+    init.data["text/html"] = f"<script>x</script>\n<script>{PLOTLYJS_PLACEHOLDER}</script>"
+    html = _html(normalise_notebook(nb, plotly_js=wanted))
+    bundle = cartesian_bundle() if expected == "cartesian" else get_plotlyjs()
+    assert html == f"<script>x</script>\n<script>{bundle}</script>"
+    assert PLOTLYJS_PLACEHOLDER not in html
+
+
+@pytest.mark.parametrize(
     ("wanted", "types", "chosen"),
     [
         ("cartesian", {"scatter", "heatmap"}, "cartesian"),

@@ -9,13 +9,14 @@ import json
 import subprocess
 import sys
 import textwrap
+from typing import Any
 
 import pytest
 
 from stratlab.report._kernel import DeferredModule
 
 
-def run_fresh(code: str) -> dict[str, object]:
+def run_fresh(code: str) -> Any:
     """Run ``code`` in a new interpreter; it prints one JSON object last."""
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -25,7 +26,7 @@ def run_fresh(code: str) -> dict[str, object]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_setup_notebook_shows_figures_without_importing_nbformat() -> None:
@@ -91,3 +92,35 @@ def test_deferred_module_imports_on_attribute_read(monkeypatch: pytest.MonkeyPat
     assert dumps([1]) == "[1]"
     assert sys.modules["json"] is not stand_in
     assert type(sys.modules["json"]).__name__ == "module"
+
+
+@pytest.mark.parametrize("in_review", [True, False])
+def test_a_review_kernel_embeds_a_placeholder_for_plotlyjs(in_review: bool) -> None:
+    """Under run_review (its environment variable set) the notebook renderer embeds a
+    placeholder, not 4.8 MB of plotly.js; in any other kernel, plotly.js itself."""
+    from plotly.offline import get_plotlyjs
+
+    from stratlab.plots.plotlyjs import PLOTLYJS_ENV, PLOTLYJS_PLACEHOLDER
+
+    env = f"import os; os.environ[{PLOTLYJS_ENV!r}] = 'placeholder'\n" if in_review else ""
+    out = run_fresh(
+        env
+        + """
+import json
+from IPython.core.interactiveshell import InteractiveShell
+from stratlab.report import setup_notebook
+shell = InteractiveShell.instance()
+shown = []
+shell.display_pub.publish = lambda data, **kw: shown.append(data)
+setup_notebook()
+import plotly.graph_objects as go
+go.Figure(go.Bar(x=["a"], y=[1]))._ipython_display_()
+print(json.dumps([d.get("text/html", "") for d in shown]))
+"""
+    )
+    init = out[0]
+    assert isinstance(init, str)
+    if in_review:
+        assert PLOTLYJS_PLACEHOLDER in init and len(init) < 10_000
+    else:
+        assert PLOTLYJS_PLACEHOLDER not in init and get_plotlyjs()[:2000] in init

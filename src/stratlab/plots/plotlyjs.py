@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 __all__ = [
     "CARTESIAN_TRACES",
+    "PLOTLYJS_ENV",
+    "PLOTLYJS_PLACEHOLDER",
     "PlotlyBundle",
     "bundle_version",
     "cartesian_bundle",
@@ -50,6 +52,13 @@ CARTESIAN_TRACES = frozenset(
 _VENDOR_FILE = "plotly-cartesian.min.js"
 _VERSION = re.compile(r"plotly\.js(?: \([^)]*\))? v(\d+\.\d+\.\d+\S*)")
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+#: In a kernel started by run_review (this environment variable set to
+#: ``placeholder``), setup_notebook makes plotly's notebook renderer embed this
+#: comment instead of plotly.js: the kernel does not read and send 4.8 MB that
+#: the page replaces anyway; normalise_notebook puts the chosen bundle in its place.
+PLOTLYJS_ENV = "STRATLAB_REVIEW_PLOTLYJS"
+PLOTLYJS_PLACEHOLDER = "/*stratlab: plotly.js is put here by run_review*/"
 
 
 @functools.cache

@@ -10,6 +10,7 @@ from typing import Any
 
 from stratlab.plots.plotlyjs import (
     PLOTLY_MIME,
+    PLOTLYJS_PLACEHOLDER,
     PlotlyBundle,
     cartesian_bundle,
     choose_bundle,
@@ -41,7 +42,8 @@ def normalise_notebook(
       (numbered in order of appearance),
     - removes ``<script src=...>`` tags that load from the network (the
       MathJax CDN tag plotly adds to every figure); plotly.js itself is
-      embedded inline by the ``plotly_mimetype+notebook`` renderer.
+      embedded inline by the ``plotly_mimetype+notebook`` renderer (or, from
+      a kernel of run_review, put in place of its placeholder here).
 
     - gives cells a fixed id where theirs is not one of ``stable_ids`` (the
       template's): papermill names the injected-parameters cell at random.
@@ -52,11 +54,13 @@ def normalise_notebook(
 
     Returns the notebook for chaining.
     """
-    swap: tuple[str, str] | None = None
-    if choose_bundle(plotly_js, trace_types(nb)) == "cartesian":
-        from plotly.offline import get_plotlyjs
+    from plotly.offline import get_plotlyjs
 
+    chosen = choose_bundle(plotly_js, trace_types(nb))
+    swap: tuple[str, str] | None = None
+    if chosen == "cartesian":
         swap = (get_plotlyjs(), cartesian_bundle())
+    bundle = cartesian_bundle if chosen == "cartesian" else get_plotlyjs
     meta = nb.get("metadata", {})
     papermill = meta.get("papermill")
     if isinstance(papermill, dict):
@@ -90,7 +94,9 @@ def normalise_notebook(
             if "plotly-graph-div" in html:
                 html = _UUID.sub(rename, html)
             html = _REMOTE_SCRIPT.sub("", html)
-            if swap is not None and swap[0] in html:
+            if PLOTLYJS_PLACEHOLDER in html:  # a kernel of run_review: no plotly.js sent
+                html = html.replace(PLOTLYJS_PLACEHOLDER, bundle())
+            elif swap is not None and swap[0] in html:
                 html = html.replace(swap[0], swap[1])
             data["text/html"] = html
     return nb

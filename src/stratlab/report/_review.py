@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from stratlab._outputs import check_writable, refuse_inputs
 from stratlab.errors import InputError, Problem, ReportError
 from stratlab.io import atomic_write
+from stratlab.plots.plotlyjs import PLOTLYJS_ENV
 from stratlab.report._export import normalise_notebook, notebook_to_html
 from stratlab.report._scratch import remove_stale_scratch, scratch_folder
 from stratlab.report._templates import (
@@ -52,10 +53,17 @@ def setup_notebook() -> None:
     a review never uses and which costs seconds to import, see
     :mod:`stratlab.report._kernel`).
     """
+    from stratlab.plots.plotlyjs import PLOTLYJS_ENV, PLOTLYJS_PLACEHOLDER
     from stratlab.report._kernel import import_plotly_renderers
 
     import_plotly_renderers()
     import plotly.io as pio
+
+    if os.environ.get(PLOTLYJS_ENV) == "placeholder":
+        # a kernel of run_review: the page gets plotly.js from run_review (normalise_notebook)
+        import plotly.io._base_renderers as base
+
+        base.get_plotlyjs = lambda: PLOTLYJS_PLACEHOLDER
 
     if pio.renderers.default != PLOTLY_RENDERER:
         pio.renderers.default = PLOTLY_RENDERER
@@ -309,7 +317,7 @@ def run_review(
     remove_stale_scratch()
     with scratch_folder() as folder:
         params["model"], loaded = _stage_model(model, folder)
-        env: dict[str, str] = {}
+        env: dict[str, str] = {PLOTLYJS_ENV: "placeholder"}
         staged, frame = _stage_history(history, loaded, folder, tpl=tpl, env=env)
         params.update(staged)
         if comments is not None:
