@@ -57,10 +57,8 @@ def normalise_notebook(
     from plotly.offline import get_plotlyjs
 
     chosen = choose_bundle(plotly_js, trace_types(nb))
-    swap: tuple[str, str] | None = None
-    if chosen == "cartesian":
-        swap = (get_plotlyjs(), cartesian_bundle())
     bundle = cartesian_bundle if chosen == "cartesian" else get_plotlyjs
+    full: list[str] = []  # plotly.py's bundle (4.8 MB), read only for a notebook that has it
     meta = nb.get("metadata", {})
     papermill = meta.get("papermill")
     if isinstance(papermill, dict):
@@ -96,8 +94,10 @@ def normalise_notebook(
             html = _REMOTE_SCRIPT.sub("", html)
             if PLOTLYJS_PLACEHOLDER in html:  # a kernel of run_review: no plotly.js sent
                 html = html.replace(PLOTLYJS_PLACEHOLDER, bundle())
-            elif swap is not None and swap[0] in html:
-                html = html.replace(swap[0], swap[1])
+            elif chosen == "cartesian" and "plotly.js" in html:
+                full = full or [get_plotlyjs()]
+                if full[0] in html:
+                    html = html.replace(full[0], cartesian_bundle())
             data["text/html"] = html
     return nb
 
