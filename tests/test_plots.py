@@ -462,3 +462,7 @@ def test_white_template_is_plotlys_and_set_as_is() -> None:
     assert fig.layout._validate  # only the template skipped validation
     with pytest.raises(ValueError, match="heigth"):
         apply_layout(fig, "t", heigth=300)
+    # a FigureWidget (whose front end follows each change) gets it through plotly
+    widget = go.FigureWidget(go.Bar(x=["a"], y=[1]))
+    apply_layout(widget, "t")
+    assert widget.to_dict()["layout"]["template"] == json.loads(json.dumps(expected))

@@ -154,12 +154,15 @@ def apply_layout(fig: go.Figure, title: str | None, **extra: Any) -> None:
     # own template, valid as it is: set without plotly's per-property validation (~10 ms
     # a figure), as plotly does itself when it builds figures from known-good dicts.
     layout = fig.layout
-    checked = layout._validate
-    layout._validate = False
-    try:
-        layout.template = white_template()
-    finally:
-        layout._validate = checked
+    if getattr(fig, "_in_batch_mode", False) or hasattr(fig, "_view_count"):
+        layout.template = white_template()  # a FigureWidget, or in a batch: through plotly
+    else:
+        checked = layout._validate
+        layout._validate = False
+        try:
+            layout.template = white_template()
+        finally:
+            layout._validate = checked
     fig.update_layout(
         title={"text": esc(title) if title else None, "x": 0.01, "xanchor": "left"},
         font=_FONT,
