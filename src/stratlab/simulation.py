@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._parallel import run_chunks
+from ._parallel import progress_bar, run_chunks
 from ._util import check_int, did_you_mean
 from .engine import (
     LinearSystem,
@@ -680,7 +680,7 @@ def simulate(
     show = samples >= 200_000 if progress is None else bool(progress)
     starts = range(0, n_blocks, blocks_per_chunk)
     sizes = [(children[b], min(BLOCK, samples - b * BLOCK)) for b in range(n_blocks)]
-    with _progress_bar(show, samples) as bar:
+    with progress_bar(show, samples, desc="simulate", unit="sample") as bar:
 
         def put(i: int, part: tuple[np.ndarray, ...]) -> None:
             lo, hi = starts[i] * BLOCK, starts[i] * BLOCK + part[0].shape[1]
@@ -697,22 +697,6 @@ def simulate(
         store[sl][~avail] = np.nan
     store[:n_p][~avail_p[::-1]] = np.nan
     return SimulationResult(model, samples, entropy, horizon, float(elapsed), store, weights, plan)
-
-
-class _NoBar:
-    def update(self, n: int) -> None:
-        pass
-
-
-def _progress_bar(show: bool, samples: int) -> Any:
-    """tqdm's bar when shown; else a stand-in (tqdm.auto imports ipywidgets in a kernel)."""
-    if not show:
-        from contextlib import nullcontext
-
-        return nullcontext(_NoBar())
-    from tqdm.auto import tqdm
-
-    return tqdm(total=samples, desc="simulate", unit="sample")
 
 
 # --------------------------------------------------------------------------- engine API for planning
