@@ -605,3 +605,25 @@ def test_busy_mark_shown_when_the_last_update_was_slow() -> None:
     ex._last_update_s = 0.0  # a fast one: no mark, no messages
     ex.controls["m_a"].value = 8.0
     assert seen == [BUSY_HTML, ""]
+
+
+def test_sliders_of_a_tab_open_their_comms_when_the_tab_is_first_shown() -> None:
+    """A front end builds models for the first tab's sliders only; the rest are complete
+    widgets in the kernel (set, observed, planned) until their tab is opened."""
+    from stratlab.datasets import load_example
+
+    model, history = load_example()
+    ex = whatif_explorer(model, history)
+    first = ex.tabs.children[0].children
+    assert first and all(c.comm is not None for c in first)
+    later = [c for c in ex.controls.values() if c not in first]
+    assert later and all(c.comm is None for c in later)
+    link = ex.controls[next(k for k in ex.controls if k.startswith("link:"))]
+    link.value = link.min  # unshown: still drives the result
+    assert ex.changes() and ex.result["score_delta"].abs().max() > 0
+    k = [t for t in ex.tabs.titles].index("Link weights")
+    assert ex.tabs.children[k].children == ()
+    ex.tabs.selected_index = k
+    page = ex.tabs.children[k].children
+    assert link in page and all(c.comm is not None for c in page)
+    assert link.get_state()["value"] == link.min

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 #: Shown while the kernel computes; CSS keeps it invisible for the first 300 ms,
@@ -159,3 +160,31 @@ class SharedParts:
         if "style" in traits:
             kwargs["style"] = self.part(traits["style"].klass, style)
         return cls(*args, **kwargs)
+
+
+@cache
+def lazy_slider_class() -> type:
+    """A ``FloatSlider`` whose comm opens only when it is first shown (:func:`shown`).
+
+    Until then it is a complete widget in the kernel (its value can be set and
+    observed; nothing is sent), and no front end builds a model for it: a
+    panel of 1,350 controls costs the front end the models of one tab.
+    """
+    import ipywidgets as w
+
+    class LazySlider(w.FloatSlider):  # type: ignore[misc]
+        _stratlab_shown = False
+
+        def open(self) -> None:
+            if self._stratlab_shown:
+                super().open()
+
+    return LazySlider
+
+
+def shown(widget: Any) -> Any:
+    """``widget``, its comm opened if it is a lazy slider not shown yet (before display)."""
+    if getattr(widget, "_stratlab_shown", True) is False:
+        widget._stratlab_shown = True
+        widget.open()
+    return widget

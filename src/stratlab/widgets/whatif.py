@@ -14,7 +14,16 @@ import numpy as np
 
 from ..errors import InputError, Problem
 from ..io import load_model
-from ._controls import BUSY_HTML, SharedParts, SliderSpec, fmt_number, label_text, slider_spec
+from ._controls import (
+    BUSY_HTML,
+    SharedParts,
+    SliderSpec,
+    fmt_number,
+    label_text,
+    lazy_slider_class,
+    shown,
+    slider_spec,
+)
 from ._engine import LINK_PREFIX, Engine, link_key, view_caption, views_of
 from ._figure import batch, figure_box, live_figure
 from .planning import PlanningPanel
@@ -185,7 +194,7 @@ class WhatIfExplorer:
         """A control: a full-width slider with an editable readout, its full label above
         (one widget: the description, put on a row of its own by PANEL_CSS)."""
         ctl = self._make(
-            w.FloatSlider,
+            lazy_slider_class(),
             value=spec.value,
             min=spec.lo,
             max=spec.hi,
@@ -215,11 +224,15 @@ class WhatIfExplorer:
         return f"{esc(self.model.name)} · what-if, {esc(self.view.value if hasattr(self, 'view') else 'long run')}"
 
     def _build_panel(self, w: Any) -> Any:
-        # a tab's rows go on screen when the tab is first opened: a front end then
-        # draws the first tab's sliders only, not every slider of the map
+        # a tab's sliders go on screen (and open their comms) when the tab is first
+        # opened: a front end builds the first tab's slider models only
         make = self._make
         pages = [
-            make(w.VBox, rows if k == 0 else [], layout={"width": "auto", "padding": "4px"})
+            make(
+                w.VBox,
+                [shown(c) for c in rows] if k == 0 else [],
+                layout={"width": "auto", "padding": "4px"},
+            )
             for k, (_, rows) in enumerate(self._groups)
         ]
         tabs = make(
@@ -233,7 +246,7 @@ class WhatIfExplorer:
         def fill(change: Any) -> None:
             k = change["new"]
             if k is not None and k < len(pages) and not pages[k].children:
-                pages[k].children = tuple(self._groups[k][1])
+                pages[k].children = tuple(shown(c) for c in self._groups[k][1])
 
         tabs.observe(fill, names="selected_index")
         self.tabs = tabs
