@@ -177,16 +177,14 @@ def measure(browser: Any, label: str, imports: str, model_expr: str, goal_ms: fl
         )
         t0 = time.monotonic()
         _run_cell(page, 1)
-        controls = _wait(
-            page, "() => document.querySelector('.jp-OutputArea .noUi-handle') !== null"
-        )
-        drawn = _wait(
+        # (run-cell resolves when the cell has run: both times count from t0)
+        _wait(page, "() => document.querySelector('.jp-OutputArea .noUi-handle') !== null")
+        first_controls = time.monotonic() - t0
+        _wait(
             page,
             "() => [...document.querySelectorAll('.js-plotly-plot')].some(g => g.querySelectorAll('g.trace').length > 0)",
         )
-        first_controls = controls
         first_map = time.monotonic() - t0
-        del drawn
         page.wait_for_timeout(1500)
         page.evaluate(_SETUP)
         handle = page.locator(".jp-OutputArea .noUi-handle").first
