@@ -70,7 +70,7 @@ def _owner_alive(entry: Path, min_age: float) -> bool:
             finally:
                 os.close(fd)  # releases the lock just taken
             return _young(entry, min_age)  # a run between creating the file and locking it
-    pid_text = entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+    pid_text = _pid_text(entry)
     if not pid_text.isdigit():
         return True
     try:
@@ -81,6 +81,11 @@ def _owner_alive(entry: Path, min_age: float) -> bool:
     except OSError:
         return True
     return _young(entry, min_age)
+
+
+def _pid_text(entry: Path) -> str:
+    """The pid part of a scratch folder's name (``stratlab-review-<pid>-<random>``)."""
+    return entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
 
 
 def _young(entry: Path, min_age: float) -> bool:
@@ -106,8 +111,7 @@ def remove_stale_scratch(min_age: float = 60.0) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        pid_text = entry.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
-        if pid_text == str(os.getpid()):
+        if _pid_text(entry) == str(os.getpid()):
             continue
         try:
             if entry.is_symlink() or not entry.is_dir():
