@@ -528,3 +528,53 @@ def test_long_run_after_is_the_long_run_score_column():
         np.testing.assert_array_equal(
             res._long_run_after(), res.long_run["score_after"].to_numpy(dtype=float)
         )
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_dense_and_sparse_driver_paths_agree(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small maps read driver matrices densely; large ones sparsely: the same what-if."""
+    import stratlab.engine._compile as compile_module
+    from stratlab.engine import compile_model
+
+    data = make_random_map(seed=seed, n_driver_links=5)
+    drivers = [lk for lk in load_model(data).driver_links]
+    assert drivers
+    changes = [(drivers[0].source, "shift", 1.5), (drivers[-1].source, "shift", -0.7)]
+    dense_model = load_model(data)
+    dense = whatif(dense_model, changes, horizon=4)
+    assert compile_model(dense_model).dense_drivers is not None
+    monkeypatch.setattr(compile_module, "_DENSE_LIMIT", 0)
+    sparse_model = load_model(data)
+    sparse = whatif(sparse_model, changes, horizon=4)
+    assert compile_model(sparse_model).dense_drivers is None
+    for view in ("long run", "trajectory"):
+        got, ref = sparse.to_frame(view), dense.to_frame(view)
+        np.testing.assert_allclose(
+            got["after"].to_numpy(dtype=float), ref["after"].to_numpy(dtype=float), atol=1e-12
+        )
+
+
+def test_long_run_sweep_is_one_whatif_per_value() -> None:
+    """whatif_scenarios' sweep: each row is that value's whatif long run, the current value
+    (no change at all) and a key result included; drivers moved as one what-if moves them."""
+    from stratlab.propagation import _long_run_sweep
+
+    model, history = load_example()
+    measure = next(m for m in model.measures if any(lk.source == m.id for lk in model.driver_links))
+    now = whatif(model, None, history).long_run.set_index("id").loc[measure.id, "before"]
+    kr = model.key_results[0]
+    for input_id, values in (
+        (measure.id, [measure.baseline, float(now), measure.target, 2 * measure.target]),
+        (kr.id, [kr.start, kr.target]),
+    ):
+        rows = _long_run_sweep(model, history, input_id, values)
+        assert rows.shape == (len(values), len(whatif(model, None).long_run))
+        for row, value in zip(rows, values, strict=True):
+            ref = whatif(model, {input_id: value}, history, horizon=0)._long_run_after()
+            np.testing.assert_allclose(row, ref, rtol=0, atol=1e-12)
+    random_map = load_model(make_random_map(seed=5, n_driver_links=4))
+    source = random_map.driver_links[0].source
+    rows = _long_run_sweep(random_map, None, source, [0.0, 10.0])
+    for row, value in zip(rows, [0.0, 10.0], strict=True):
+        ref = whatif(random_map, {source: value}, horizon=0)._long_run_after()
+        np.testing.assert_allclose(row, ref, rtol=0, atol=1e-12)

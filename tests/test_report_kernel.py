@@ -124,3 +124,30 @@ print(json.dumps([d.get("text/html", "") for d in shown]))
         assert PLOTLYJS_PLACEHOLDER in init and len(init) < 10_000
     else:
         assert PLOTLYJS_PLACEHOLDER not in init and get_plotlyjs()[:2000] in init
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_setup_notebook_imports_the_review_libraries_frozen(collecting: bool) -> None:
+    """The libraries every review uses are imported by setup_notebook, then frozen out of
+    the garbage collector's later passes; the collector is left on (or off) as found."""
+    out = run_fresh(
+        f"""
+        import gc, json, sys
+        from stratlab.report._kernel import REVIEW_IMPORTS
+        if not {collecting}:
+            gc.disable()
+        before = gc.get_freeze_count()
+        from stratlab.report import setup_notebook
+        setup_notebook()
+        print(json.dumps({{
+            "imported": [m for m in REVIEW_IMPORTS if m not in sys.modules],
+            "frozen": gc.get_freeze_count() - before,
+            "objects_left": len(gc.get_objects()),
+            "enabled": gc.isenabled(),
+        }}))
+        """
+    )
+    assert out["imported"] == []
+    assert out["frozen"] > 100_000  # pandas, scipy and plotly alone make that many
+    assert out["objects_left"] < 1_000
+    assert out["enabled"] is collecting

@@ -327,3 +327,30 @@ def test_load_model_accepts_models_and_dicts(mini_path: Path) -> None:
     model = load_model(mini_path)
     assert load_model(model) is model
     assert load_model(model.to_dict()) == model
+
+
+def test_rolled_history_is_kept_per_history_content() -> None:
+    """score(), score_history() and the link checks roll up the same history once per model;
+    a history that differs anywhere (a value, a period in the middle) is rolled up anew."""
+    from stratlab.datasets import load_example
+    from stratlab.engine import check_history, rolled_history
+    from stratlab.engine._inputs import history_content_key
+
+    model, history = load_example()
+    wide = check_history(model, history)
+    first = rolled_history(model, wide)
+    assert rolled_history(model, wide.copy()) is first
+    assert rolled_history(model, wide, links=False) is not first
+    assert not first.measures.flags.writeable
+    assert not first.rows[-1]["objective"].flags.writeable
+    changed = wide.copy()
+    changed.iloc[len(changed) // 2, 0] += 1.0
+    assert rolled_history(model, changed) is not first
+    # the same values and the same first and last periods, one period in the middle moved
+    months = pd.PeriodIndex(["2025-01", "2025-02", "2025-04"], freq="M")
+    moved = pd.PeriodIndex(["2025-01", "2025-03", "2025-04"], freq="M")
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0]}, index=months)
+    assert history_content_key(frame) != history_content_key(frame.set_axis(moved))
+    # kept results are the same numbers as a fresh model's
+    fresh, _ = load_example()
+    pd.testing.assert_frame_equal(score_history(model, history), score_history(fresh, history))

@@ -401,6 +401,29 @@ def whatif(
     return WhatIfResult(model, tuple(chs), int(horizon), base, apply_changes(base, chs))
 
 
+def _long_run_sweep(
+    model: Model, history: HistoryLike | None, input_id: str, values: Any, *, period: Any = None
+) -> np.ndarray:
+    """``whatif(model, {input_id: v}, history, period=period)._long_run_after()`` for each ``v``.
+
+    Internal, for sweeps of many what-ifs of one input (:func:`stratlab.plots.whatif_scenarios`):
+    the baseline is looked up (and the history checked) once.  Rows follow ``values``;
+    columns the node table.  Warns as :attr:`WhatIfResult.long_run` does.
+    """
+    from .io import load_model
+
+    model = load_model(model)
+    changes = [as_changes({input_id: float(v)}) for v in values]
+    for chs in changes[:1]:
+        check_changes(model, chs)
+    base = get_baseline(model, history, period)
+    rows = [
+        WhatIfResult(model, tuple(chs), 0, base, apply_changes(base, chs))._long_run_after()
+        for chs in changes
+    ]
+    return np.vstack(rows) if rows else np.zeros((0, len(node_table(model).ids)))
+
+
 def simulate_dynamics(
     model: ModelLike, changes: Any = None, history: HistoryLike | None = None, *, horizon: int = 12
 ) -> pd.DataFrame:

@@ -23,15 +23,14 @@ from .engine import (
     Compiled,
     check_history,
     compile_model,
-    history_columns,
     leaf_values,
     objective_history,
     review_history,
     review_values,
+    rolled_history,
     rollup_all,
     score_kr_values,
     score_measure_values,
-    score_rows,
     staleness,
     status_of,
 )
@@ -222,20 +221,9 @@ def score_history(
                 hist, freq_code(freq), {m.id: m.aggregate for m in model.measures}
             )
     compiled = compile_model(model)
-    m_all = score_rows(model, history_columns(hist, compiled.measures), hist.index)
-    k_all = score_kr_values(model, history_columns(hist, compiled.key_results))
-    n = len(compiled.objectives)
-    rows: list[dict[str, Any]] = []
-    objs: list[np.ndarray] = []
-    for t in range(len(hist)):
-        lagged = {
-            lag: objs[t - lag] if t - lag >= 0 else np.full(n, np.nan)
-            for lag in compiled.links
-            if lag > 0
-        }
-        rolled = rollup_all(compiled, m_all[t], k_all[t], lagged=lagged, links=rollup)
-        objs.append(rolled["objective"])
-        rows.append(rolled)
+    rolled = rolled_history(model, hist, links=rollup)
+    m_all, k_all, rows = rolled.measures, rolled.key_results, rolled.rows
+    objs = [row["objective"] for row in rows]
     data = {}
     persp = np.array([r["perspective"] for r in rows]).reshape(len(rows), -1)
     for i, pid in enumerate(compiled.perspectives):

@@ -13,7 +13,8 @@ widgets use these names and nothing private):
 * :mod:`._inputs` — :func:`check_history`, :func:`review_history` (the history at
   the review period's frequency), :func:`review_values` / :func:`leaf_values` (the
   values a period is scored from, and where each comes from), :func:`staleness`
-  and :func:`objective_history` (objective scores per period).
+  and :func:`objective_history` / :func:`rolled_history` (the roll-up of every
+  period, kept per model and history).
 * :mod:`._changes` — what-if changes (:class:`Change`, :func:`parse_changes`).
 * :mod:`._baseline` — the node table (:func:`node_table`), the cached state before
   any change (:func:`get_baseline`), :func:`apply_changes` and driver dynamics.
@@ -54,6 +55,7 @@ from ._inputs import (
     objective_history,
     review_history,
     review_values,
+    rolled_history,
     staleness,
 )
 from ._linear import (
@@ -113,6 +115,7 @@ __all__ = [
     "relink",
     "review_history",
     "review_values",
+    "rolled_history",
     "rollup_all",
     "safe_rollup",
     "score_kr_values",

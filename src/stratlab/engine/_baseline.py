@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -12,7 +11,7 @@ import numpy as np
 
 from ._changes import Change, split_link
 from ._compile import Compiled, compile_model
-from ._inputs import check_history, objective_history, review_values
+from ._inputs import check_history, history_content_key, objective_history, review_values
 from ._scores import rollup_all, score_kr_values, score_measure_values
 
 if TYPE_CHECKING:
@@ -86,15 +85,8 @@ class Baseline:
 
 
 def history_fingerprint(hist: pd.DataFrame | None) -> str:
-    if hist is None:
-        return "-"
-    h = hashlib.blake2b(digest_size=16)
-    h.update(repr(list(hist.columns)).encode())
-    h.update(
-        repr((str(hist.index[0]), str(hist.index[-1]), len(hist))).encode() if len(hist) else b""
-    )
-    h.update(np.ascontiguousarray(hist.to_numpy(dtype=float)).tobytes())
-    return h.hexdigest()
+    """A digest of the history's content (``'-'`` for none): the key of cached baselines."""
+    return "-" if hist is None else history_content_key(hist)
 
 
 def get_baseline(model: Model, history: HistoryLike, period: Any) -> Baseline:
@@ -211,12 +203,9 @@ def reachable_measures(compiled: Compiled, start: np.ndarray) -> np.ndarray:
     n = len(compiled.measures)
     seen = np.zeros(n, dtype=bool)
     seen[start] = True
-    if not compiled.drivers:
+    union = compiled.driver_union
+    if union is None:
         return np.flatnonzero(seen)
-    mats = list(compiled.drivers.values())
-    union = abs(mats[0])
-    for mat in mats[1:]:
-        union = union + abs(mat)
     frontier = seen.copy()
     while frontier.any():
         nxt = (union @ frontier.astype(float)) > 0
@@ -260,8 +249,14 @@ def driver_dynamics(applied: AppliedChanges) -> DriverDynamics:
     compiled = applied.compiled
     idx = reachable_measures(compiled, np.flatnonzero(applied.u != 0))
     keep = ~applied.pinned[idx]
+    dense = compiled.dense_drivers
     mats = {}
     for lag, mat in compiled.drivers.items():
-        sub = mat[idx][:, idx].toarray() if idx.size else np.zeros((0, 0))
+        if not idx.size:
+            sub = np.zeros((0, 0))
+        elif dense is not None:
+            sub = dense[lag][np.ix_(idx, idx)]
+        else:
+            sub = mat[idx][:, idx].toarray()
         mats[lag] = sub * keep[:, None]
     return DriverDynamics(idx, mats, applied.u[idx])

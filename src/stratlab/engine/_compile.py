@@ -115,6 +115,26 @@ class Compiled:
         )
 
     @cached_property
+    def driver_union(self) -> Any:
+        """``|drivers|`` summed over every lag (which measure drives which); dense when small."""
+        n = len(self.measures)
+        if not self.drivers:
+            return None
+        mats = list(self.drivers.values())
+        union = abs(mats[0])
+        for mat in mats[1:]:
+            union = union + abs(mat)
+        return union.toarray() if n * n <= _DENSE_LIMIT else union.tocsr()
+
+    @cached_property
+    def dense_drivers(self) -> dict[int, np.ndarray] | None:
+        """The driver matrices as dense arrays per lag, for small maps (else None)."""
+        n = len(self.measures)
+        if n * n > _DENSE_LIMIT:
+            return None
+        return {lag: mat.toarray() for lag, mat in self.drivers.items()}
+
+    @cached_property
     def topological_order(self) -> tuple[str, ...]:
         """Objectives ordered so every lag-0 cause comes before its effect."""
         n = len(self.objectives)

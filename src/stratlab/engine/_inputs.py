@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -173,20 +175,74 @@ def staleness(
 
 
 def objective_history(model: Model, history: pd.DataFrame) -> list[np.ndarray]:
-    """Rolled-up objective scores for every period (lagged links read earlier rows)."""
+    """Rolled-up objective scores for every period (lagged links read earlier rows; read-only)."""
+    return [rolled["objective"] for rolled in rolled_history(model, history).rows]
+
+
+@dataclass(frozen=True, eq=False)
+class RolledHistory:
+    """Leaf scores and the roll-up of every period of a history (arrays read-only)."""
+
+    measures: np.ndarray  # periods × measures
+    key_results: np.ndarray  # periods × key results
+    rows: list[dict[str, Any]]  # rollup_all per period
+
+
+_ROLLED_PER_MODEL = 8
+
+
+def rolled_history(model: Model, history: pd.DataFrame, *, links: bool = True) -> RolledHistory:
+    """Score and roll up every period of a checked wide history (``rollup_all`` per row).
+
+    Lagged links read the objective scores of earlier rows; ``links=False``
+    scores objectives from their own measures and OKRs only.  Several views of
+    a review (the scores, movers, trends, link checks) roll up the same
+    history: the result is kept per model for the last few histories, by
+    content, and its arrays are read-only.
+    """
+    memo: dict[tuple[str, bool], RolledHistory] = model.cache.get("engine.rolled_history", dict)
+    key = (history_content_key(history), links)
+    hit = memo.get(key)
+    if hit is not None:
+        return hit
     compiled = compile_model(model)
     m_all = score_rows(model, history_columns(history, compiled.measures), history.index)
     k_all = score_kr_values(model, history_columns(history, compiled.key_results))
-    out: list[np.ndarray] = []
+    rows: list[dict[str, Any]] = []
     n = len(compiled.objectives)
     for t in range(len(history)):
         lagged = {
-            lag: out[t - lag] if t - lag >= 0 else np.full(n, np.nan)
+            lag: rows[t - lag]["objective"] if t - lag >= 0 else np.full(n, np.nan)
             for lag in compiled.links
             if lag > 0
         }
-        out.append(rollup_all(compiled, m_all[t], k_all[t], lagged=lagged)["objective"])
-    return out
+        rolled = rollup_all(compiled, m_all[t], k_all[t], lagged=lagged, links=links)
+        for value in rolled.values():
+            value.setflags(write=False)
+        rows.append(rolled)
+    m_all.setflags(write=False)
+    k_all.setflags(write=False)
+    result = RolledHistory(m_all, k_all, rows)
+    if len(memo) >= _ROLLED_PER_MODEL:
+        memo.pop(next(iter(memo)))
+    memo[key] = result
+    return result
+
+
+def history_content_key(history: pd.DataFrame) -> str:
+    """A digest of a wide history's columns, every period of its index and its values."""
+    import pandas as pd
+
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(repr(list(history.columns)).encode())
+    index = history.index
+    if isinstance(index, pd.PeriodIndex):
+        digest.update(str(index.freqstr).encode())
+        digest.update(np.ascontiguousarray(index.asi8).tobytes())
+    else:
+        digest.update(repr([str(i) for i in index]).encode())
+    digest.update(np.ascontiguousarray(history.to_numpy(dtype=float)).tobytes())
+    return digest.hexdigest()
 
 
 def history_columns(history: pd.DataFrame, ids: tuple[str, ...]) -> np.ndarray:

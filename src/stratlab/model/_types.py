@@ -109,6 +109,15 @@ def _label_start(label: str) -> Any:
 
 
 def _period_end(period: Any) -> Any:
+    try:
+        return _hashable_period_end(period)
+    except TypeError:  # unhashable: not cached
+        return _hashable_period_end.__wrapped__(period)
+
+
+@functools.lru_cache(maxsize=4096)
+def _hashable_period_end(period: Any) -> Any:
+    """When ``period`` ends (computed once per period: every measure asks for each period)."""
     import pandas as pd
 
     if isinstance(period, pd.Period):

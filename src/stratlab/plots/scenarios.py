@@ -373,11 +373,12 @@ class _LongRun:
         res = whatif(self.model, changes, self.history, horizon=0, period=self.period)
         return res.long_run
 
-    def after(self, changes: Any) -> np.ndarray:
-        from ..propagation import whatif
+    def sweep(self, input_id: str, values: np.ndarray) -> np.ndarray:
+        """The bars' long-run scores with ``input_id`` set to each value (one row per value)."""
+        from ..propagation import _long_run_sweep
 
-        res = whatif(self.model, changes, self.history, horizon=0, period=self.period)
-        return np.asarray(res._long_run_after(), dtype=float)[self.rows]
+        after = _long_run_sweep(self.model, self.history, input_id, values, period=self.period)
+        return np.asarray(after, dtype=float)[:, self.rows]
 
 
 def _check_inputs(model: Model, inputs: Sequence[str]) -> list[str]:
@@ -453,8 +454,7 @@ def _steps(
     unit = esc(getattr(long_run.model.get(input_id), "unit", "") or "")
     step_list = []
     first: tuple[np.ndarray, list[str], list[str], list[str]] | None = None
-    for j, value in enumerate(grid):
-        after = long_run.after({input_id: float(value)})
+    for j, (value, after) in enumerate(zip(grid, long_run.sweep(input_id, grid), strict=True)):
         colors, texts, hovers = look(after)
         if j == active:
             first = (after, colors, texts, hovers)

@@ -50,13 +50,15 @@ def setup_notebook() -> None:
     text/html that nbconvert keeps and embeds plotly.js, once, with the first
     figure shown).  Calling it again does nothing, so plotly.js is never
     embedded twice.  plotly's renderers are imported without nbformat (which
-    a review never uses and which costs seconds to import, see
+    a review never uses and which costs seconds to import), and the libraries
+    every review uses are imported up front, with the garbage collector
+    paused, and frozen out of its later passes (see
     :mod:`stratlab.report._kernel`).
     """
     from stratlab.plots.plotlyjs import PLOTLYJS_ENV, PLOTLYJS_PLACEHOLDER
-    from stratlab.report._kernel import import_plotly_renderers
+    from stratlab.report._kernel import import_review_libraries
 
-    import_plotly_renderers()
+    import_review_libraries()
     import plotly.io as pio
 
     if os.environ.get(PLOTLYJS_ENV) == "placeholder":
