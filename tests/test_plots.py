@@ -466,3 +466,51 @@ def test_white_template_is_plotlys_and_set_as_is() -> None:
     widget = go.FigureWidget(go.Bar(x=["a"], y=[1]))
     apply_layout(widget, "t")
     assert widget.to_dict()["layout"]["template"] == json.loads(json.dumps(expected))
+
+
+def test_apply_layout_merges_as_update_layout_does() -> None:
+    """apply_layout sets the layout in one validated assignment; the result is what
+    plotly's (six times slower) update_layout gives, merged into what was there."""
+    import json
+
+    from stratlab.plots._common import _FONT, apply_layout, white_template
+
+    def start() -> go.Figure:
+        fig = go.Figure(go.Bar(x=["a"], y=[1]))
+        fig.layout.xaxis.title.text = "kept"
+        fig.layout.shapes = [{"type": "line", "x0": 0, "x1": 1, "y0": 0, "y1": 1}]
+        return fig
+
+    extra = {"xaxis": {"range": [0, 2]}, "height": 300, "sliders": [{"steps": []}]}
+    fig = start()
+    apply_layout(fig, "<b>t</b>", margin={"l": 200}, **extra)
+    reference = start()
+    reference.layout.template = white_template()
+    reference.update_layout(
+        title={"text": "&lt;b&gt;t&lt;/b&gt;", "x": 0.01, "xanchor": "left"},
+        font=_FONT,
+        margin={"l": 200, "r": 20, "t": 60, "b": 40},
+        hoverlabel={"align": "left"},
+        **extra,
+    )
+    assert json.loads(fig.to_json()) == json.loads(reference.to_json())
+    assert fig.layout.xaxis.title.text == "kept" and len(fig.layout.shapes) == 1
+
+
+@pytest.mark.parametrize("axis", ["x", "y"])
+def test_lines_across_are_plotlys_vline_and_hline(axis: str) -> None:
+    import json
+
+    from stratlab.plots._common import line_across, line_label
+
+    line = {"dash": "dash", "color": "#009E73"}
+    ours = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))
+    ours.update_layout(
+        shapes=[line_across(axis, 0.7, line)], annotations=[line_label(axis, 0.7, "g")]
+    )
+    plotlys = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))
+    if axis == "x":
+        plotlys.add_vline(x=0.7, line=line, annotation_text="g", annotation_position="top right")
+    else:
+        plotlys.add_hline(y=0.7, line=line, annotation_text="g", annotation_position="top left")
+    assert json.loads(ours.to_json()) == json.loads(plotlys.to_json())

@@ -15,6 +15,7 @@ from ._common import (
     apply_layout,
     esc,
     fmt_num,
+    line_across,
     need_columns,
     wrap_label,
 )
@@ -218,8 +219,8 @@ def lead_lag(
         },
         yaxis={"title": "r", "range": [-1.05, 1.05]},
         barmode="overlay",
+        shapes=[line_across("y", 0, {"color": "#333333", "width": 1})],
     )
-    fig.add_hline(y=0, line={"color": "#333333", "width": 1})
     return fig
 
 

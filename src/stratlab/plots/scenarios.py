@@ -138,8 +138,8 @@ def whatif_chart(
         xaxis={"title": "score"},
         yaxis={"autorange": "reversed", "type": "category"},
         height=max(300, 26 * len(y) + 140),
+        margin={"l": 200},
     )
-    fig.update_layout(margin={"l": 200})
     return fig
 
 
@@ -334,8 +334,8 @@ def whatif_scenarios(
         sliders=sliders,
         updatemenus=[_DROPDOWN | {"buttons": buttons}],
         showlegend=False,
+        margin={"t": 110},
     )
-    fig.update_layout(margin={"t": 110})
     meta = {"stratlab": "whatif_scenarios", "view": "long_run", "ids": bar_ids}
     fig.layout.meta = meta | {"inputs": chosen, "values": all_values}
     return fig

@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..io import load_model
 from ..render import STATUS_COLORS, STATUSES
-from ._common import apply_layout, esc, fmt_num, scores_frame
+from ._common import apply_layout, esc, fmt_num, line_across, scores_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,7 +55,13 @@ def status_bar_traces(
 
 
 def _row_bars_figure(
-    traces: list[Any], title: str | None, *, xaxis: dict[str, Any], n_rows: int, left_margin: int
+    traces: list[Any],
+    title: str | None,
+    *,
+    xaxis: dict[str, Any],
+    n_rows: int,
+    left_margin: int,
+    shapes: list[dict[str, Any]] | None = None,
 ) -> go.Figure:
     """One labelled row per item, bars overlaid, legend below (scorecard, OKR progress)."""
     import plotly.graph_objects as go
@@ -69,8 +75,9 @@ def _row_bars_figure(
         yaxis={"autorange": "reversed", "type": "category"},
         height=max(300, 26 * n_rows + 120),
         legend={"orientation": "h", "y": -0.08, "yanchor": "top"},
+        margin={"l": left_margin},
+        **({"shapes": shapes} if shapes else {}),
     )
-    fig.update_layout(margin={"l": left_margin})
     return fig
 
 
@@ -271,6 +278,10 @@ def okr_progress(
         xaxis={"title": "grade (0 = start, 1 = target)", "range": [0, 1.3]},
         n_rows=len(y),
         left_margin=260,
+        shapes=[
+            line_across(
+                "x", model.thresholds.green, {"dash": "dot", "color": STATUS_COLORS["green"]}
+            )
+        ],
     )
-    fig.add_vline(x=model.thresholds.green, line={"dash": "dot", "color": STATUS_COLORS["green"]})
     return fig

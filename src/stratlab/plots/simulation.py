@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import InputError, Problem
 from ..model import Thresholds
 from ..render import STATUS_COLORS
-from ._common import QUALITATIVE, apply_layout, esc, fmt_num, need_columns
+from ._common import QUALITATIVE, apply_layout, esc, fmt_num, line_across, line_label, need_columns
 from .scorecard import unique_labels
 
 if TYPE_CHECKING:
@@ -154,12 +154,13 @@ def fan_chart(
             )
         )
     fig = go.Figure(traces)
-    apply_layout(fig, title, xaxis={"title": "period"}, yaxis={"title": "attainment"})
-    fig.add_hline(
-        y=green,
-        line={"dash": "dash", "color": STATUS_COLORS["green"]},
-        annotation_text=f"green ≥ {green:g}",
-        annotation_position="top left",
+    apply_layout(
+        fig,
+        title,
+        xaxis={"title": "period"},
+        yaxis={"title": "attainment"},
+        shapes=[line_across("y", green, {"dash": "dash", "color": STATUS_COLORS["green"]})],
+        annotations=[line_label("y", green, f"green ≥ {green:g}")],
     )
     return fig
 
@@ -238,12 +239,10 @@ def attainment_distribution(
         barmode="overlay",
         xaxis={"title": "attainment"},
         yaxis={"title": "share of draws"},
-    )
-    fig.add_vline(
-        x=green,
-        line={"dash": "dash", "color": STATUS_COLORS["green"], "width": 2},
-        annotation_text=f"green ≥ {green:g}",
-        annotation_position="top right",
+        shapes=[
+            line_across("x", green, {"dash": "dash", "color": STATUS_COLORS["green"], "width": 2})
+        ],
+        annotations=[line_label("x", green, f"green ≥ {green:g}")],
     )
     return fig
 
@@ -328,9 +327,9 @@ def tornado(
         xaxis={"title": f"score of {esc(oname)}"},
         yaxis={"autorange": "reversed", "type": "category"},
         height=max(300, 28 * len(y) + 140),
+        margin={"l": 200},
+        shapes=[line_across("x", base, {"color": "#333333", "width": 1})],
     )
-    fig.add_vline(x=base, line={"color": "#333333", "width": 1})
-    fig.update_layout(margin={"l": 200})
     return fig
 
 
@@ -410,6 +409,6 @@ def variance_attribution(
         xaxis={"title": "share of variance", "tickformat": ".0%"},
         yaxis={"autorange": "reversed", "type": "category"},
         height=max(300, 30 * len(objs) + 160),
+        margin={"l": 200},
     )
-    fig.update_layout(margin={"l": 200})
     return fig

@@ -170,8 +170,9 @@ def spc_chart(
     # the traces and axes above are plain, known-good dicts: skip plotly's per-property
     # validation (most of the time of a 24-panel figure)
     fig = go.Figure(data=traces, layout=layout, _validate=False)
-    apply_layout(fig, title, height=max(320, 230 * nrows + 80))
-    fig.update_layout(meta={"stratlab": "spc_chart", "ids": ids})
+    apply_layout(
+        fig, title, height=max(320, 230 * nrows + 80), meta={"stratlab": "spc_chart", "ids": ids}
+    )
     return fig
 
 
