@@ -578,3 +578,16 @@ def test_long_run_sweep_is_one_whatif_per_value() -> None:
     for row, value in zip(rows, [0.0, 10.0], strict=True):
         ref = whatif(random_map, {source: value}, horizon=0)._long_run_after()
         np.testing.assert_allclose(row, ref, rtol=0, atol=1e-12)
+
+
+def test_the_baseline_linear_system_is_built_once() -> None:
+    """sensitivity, simulate and goal seeking share one linear system per baseline."""
+    from stratlab.engine import baseline_system, get_baseline, linear_system
+
+    model, history = load_example()
+    base = get_baseline(model, history, None)
+    shared = baseline_system(base)
+    assert baseline_system(get_baseline(model, history, None)) is shared
+    fresh = linear_system(base.compiled, base.m_scores, base.k_scores)
+    for got, ref in zip(shared.effects, fresh.effects, strict=True):
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-15)

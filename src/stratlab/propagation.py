@@ -51,12 +51,12 @@ from .engine import (
     LinearSystem,
     apply_changes,
     as_changes,
+    baseline_system,
     check_changes,
     compile_model,
     driver_dynamics,
     full_linear,
     get_baseline,
-    linear_system,
     node_table,
     parse_changes,
     safe_rollup,
@@ -629,7 +629,7 @@ def sensitivity(
         raise InputError(Problem(f"top={top!r} must be a whole number ≥ 1.", fix="e.g. top=10."))
     base = get_baseline(model, history, None)
     c = base.compiled
-    lin = linear_system(c, base.m_scores, base.k_scores)
+    lin = baseline_system(base)
     a0 = lin.objectives(base.m_scores, base.k_scores)
     em, ek = lin.effects
     top_p = model.perspectives[-1].id

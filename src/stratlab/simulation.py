@@ -59,10 +59,10 @@ from ._parallel import progress_bar, run_chunks
 from ._util import check_int, did_you_mean
 from .engine import (
     LinearSystem,
+    baseline_system,
     check_history,
     compile_model,
     get_baseline,
-    linear_system,
     measure_params,
     node_table,
     score_with_params,
@@ -192,7 +192,7 @@ def _plan(
     base = get_baseline(model, history, None)
     c = base.compiled
     p = measure_params(model)
-    lin = linear_system(c, base.m_scores, base.k_scores)
+    lin = baseline_system(base)
     # measure spreads
     default = 0.1 * np.abs(p["target"] - p["baseline"])
     band_w = np.where(p["hi"] > p["lo"], p["hi"] - p["lo"], p["tol"])

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._baseline import get_baseline, reachable_measures, safe_rollup
+from ._baseline import Baseline, get_baseline, reachable_measures, safe_rollup
 from ._compile import Compiled, compile_model
 from ._stability import _normalised_links
 
@@ -278,6 +278,20 @@ def linear_system(compiled: Compiled, m_scores: np.ndarray, k_scores: np.ndarray
     )
 
 
+def baseline_system(base: Baseline) -> LinearSystem:
+    """:func:`linear_system` at a baseline's leaf scores, built once per baseline.
+
+    A review asks for it several times (sensitivity, tornados, every Monte
+    Carlo run of the outlook fan, goal seeking) for the same history.
+    """
+    hit = base.__dict__.get("_linear_system")
+    if hit is None:
+        hit = base.__dict__["_linear_system"] = linear_system(
+            base.compiled, base.m_scores, base.k_scores
+        )
+    return hit
+
+
 def full_linear(model: Model) -> LinearSystem:
     """The linear system with every input available (cached on the model)."""
 
@@ -425,7 +439,7 @@ def long_run_map(model: Model, history: Any = None) -> LongRunMap:
     LongRunMap
     """
     base = get_baseline(model, history, None)
-    lin = linear_system(base.compiled, base.m_scores, base.k_scores)
+    lin = baseline_system(base)
     steady = base.steady
     return LongRunMap(
         model,
