@@ -92,6 +92,17 @@ def granger_table(
     x: np.ndarray, y: np.ndarray, source: str, target: str, *, lags: list[int]
 ) -> pd.DataFrame:
     """:func:`granger` on already-transformed arrays (same periods, NaN = gap)."""
+    out = pd.DataFrame(granger_rows(x, y, source, target, lags=lags), columns=GRANGER_COLUMNS)
+    out["f_stat"] = out["f_stat"].astype(float)
+    out["p_value"] = out["p_value"].astype(float)
+    out["df_den"] = out["df_den"].astype(float)
+    return out
+
+
+def granger_rows(
+    x: np.ndarray, y: np.ndarray, source: str, target: str, *, lags: list[int]
+) -> list[dict[str, Any]]:
+    """The rows of :func:`granger_table` (one dict per lag, its columns as keys)."""
     both = np.isfinite(x) & np.isfinite(y)
     rows: list[dict[str, Any]] = []
     if both.any():
@@ -135,11 +146,7 @@ def granger_table(
                 "reason": reason,
             }
         )
-    out = pd.DataFrame(rows, columns=GRANGER_COLUMNS)
-    out["f_stat"] = out["f_stat"].astype(float)
-    out["p_value"] = out["p_value"].astype(float)
-    out["df_den"] = out["df_den"].astype(float)
-    return out
+    return rows
 
 
 def granger_best(

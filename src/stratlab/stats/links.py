@@ -66,7 +66,7 @@ from stratlab.stats.correlation import (
     correlate_pairs,
     correlate_transformed,
 )
-from stratlab.stats.granger import granger_table
+from stratlab.stats.granger import granger_rows
 
 if TYPE_CHECKING:
     from stratlab.model import Model
@@ -321,9 +321,11 @@ def check_links(
     table["link"] = owner
 
     thresholds = (alpha, min_r, meaningful_r)
+    per_link = dict(iter(table.groupby("link", sort=False)))
+    empty = table.iloc[:0]
     rows = []
     for i, link in enumerate(links):  # per link: a handful of rows, only bookkeeping
-        sub = table[table["link"] == i].reset_index(drop=True)
+        sub = per_link.get(i, empty).reset_index(drop=True)
         rows.append(_link_row(link, sub, raw, data, thresholds))
     out = pd.DataFrame(rows, columns=LINK_COLUMNS)
     out["best_lag"] = out["best_lag"].astype("Int64")
@@ -380,7 +382,7 @@ def _link_row(
     n_best = int(sub.loc[best, "n"])
     mde = float(mde_r(n_best, alpha=thresholds[0]))
     verdict, reason = _verdict(link, best_lag, n_best, r, q, mde, thresholds)
-    g = granger_table(
+    (g,) = granger_rows(
         data[link.source].to_numpy(dtype=float),
         data[link.target].to_numpy(dtype=float),
         link.source,
@@ -394,7 +396,7 @@ def _link_row(
         r=r,
         mde_r=mde,
         q_value=q,
-        granger_p=float(g["p_value"].iloc[0]),
+        granger_p=float(g["p_value"]),
         verdict=verdict,
         reason=reason,
     )
