@@ -151,3 +151,32 @@ def test_setup_notebook_imports_the_review_libraries_frozen(collecting: bool) ->
     assert out["frozen"] > 100_000  # pandas, scipy and plotly alone make that many
     assert out["objects_left"] < 1_000
     assert out["enabled"] is collecting
+
+
+@pytest.mark.parametrize("chosen", [None, "seaborn"])
+def test_setup_notebook_makes_stratlabs_template_the_default(chosen: str | None) -> None:
+    """A figure a template makes looks like stratlab's charts (plotly_white, cut to 2-D),
+    and plotly's own default template is never built; a default the notebook chose stays."""
+    out = run_fresh(
+        f"""
+        import json
+        import plotly.io as pio
+        if {chosen!r} is not None:
+            pio.templates.default = {chosen!r}
+        from stratlab.report import setup_notebook
+        setup_notebook()
+        import plotly.graph_objects as go
+        from stratlab.plots._common import white_template
+        fig = go.Figure(go.Bar(x=["a"], y=[1]))
+        print(json.dumps({{
+            "default": pio.templates.default,
+            "white": json.loads(fig.to_json())["layout"]["template"]
+            == json.loads(json.dumps(white_template())),
+            "plotly_built": isinstance(pio.templates._templates["plotly"], go.layout.Template),
+        }}))
+        """
+    )
+    if chosen is None:
+        assert out == {"default": "stratlab_white", "white": True, "plotly_built": False}
+    else:
+        assert out["default"] == chosen and out["white"] is False

@@ -149,6 +149,27 @@ def white_template() -> dict[str, Any]:
     return copy.deepcopy(_white_template())
 
 
+#: the name :func:`use_white_template` registers the template under in ``plotly.io.templates``
+WHITE_TEMPLATE = "stratlab_white"
+
+
+def use_white_template() -> None:
+    """Make :func:`white_template` plotly's default template, unless the default was changed.
+
+    Every stratlab chart sets that template (:func:`apply_layout`); a new
+    figure first gets plotly's default, which plotly builds the first time
+    (its ``plotly`` template: 0.1-0.2 s of a review kernel) only for it to be
+    replaced.  A default chosen by the user (anything but ``plotly``) is kept.
+    """
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    if pio.templates.default != "plotly":
+        return
+    pio.templates[WHITE_TEMPLATE] = go.layout.Template(white_template(), _validate=False)
+    pio.templates.default = WHITE_TEMPLATE
+
+
 def apply_layout(
     fig: go.Figure, title: str | None, *, margin: dict[str, Any] | None = None, **extra: Any
 ) -> None:

@@ -4,10 +4,11 @@ and plotly's renderers imported without nbformat.
 A review kernel imports about a thousand modules (numpy, pandas, scipy, plotly)
 in its first cells.  Python's cyclic garbage collector runs every few hundred
 allocations and, as the heap grows, walks every object those imports made:
-0.3-0.4 s of a review.  :func:`import_review_libraries` imports them with the collector
-paused and then moves everything imported so far to the permanent generation
-(:func:`gc.freeze`), which later collections never walk; it collects as usual
-afterwards.
+0.3-0.4 s of a review.  :func:`setup_notebook` runs
+:func:`import_review_libraries` inside :func:`frozen_heap`: the collector is
+paused while they import, then everything imported so far moves to the
+permanent generation (:func:`gc.freeze`), which later collections never walk;
+it collects as usual afterwards.
 
 plotly.io's renderer module imports ``nbformat`` when it is first imported,
 only to read ``nbformat.__version__`` in :func:`plotly.io.show` (called for
@@ -27,10 +28,17 @@ import gc
 import importlib
 import sys
 import types
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["REVIEW_IMPORTS", "DeferredModule", "import_plotly_renderers", "import_review_libraries"]
+__all__ = [
+    "REVIEW_IMPORTS",
+    "DeferredModule",
+    "frozen_heap",
+    "import_plotly_renderers",
+    "import_review_libraries",
+]
 
 #: what every shipped review template imports: numpy, pandas and scipy.sparse (the engine),
 #: plotly's figures and stratlab's readers, scoring, tables and charts
@@ -47,19 +55,25 @@ REVIEW_IMPORTS = (
 
 
 def import_review_libraries(modules: Iterable[str] = REVIEW_IMPORTS) -> None:
-    """Import plotly's renderers (without nbformat) and ``modules``, then freeze the heap.
+    """Import plotly's renderers (without nbformat) and ``modules``."""
+    import_plotly_renderers()
+    for name in modules:
+        importlib.import_module(name)
 
-    The cyclic garbage collector is paused while they import; everything alive
-    afterwards (the modules, their classes and tables) then moves to the
-    permanent generation (:func:`gc.freeze`), which later collections skip.
-    The collector is left as it was found (enabled, unless it was disabled).
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Run the block with the cyclic garbage collector paused, then freeze the heap.
+
+    Everything alive after the block (modules imported in it, their classes
+    and tables) moves to the permanent generation (:func:`gc.freeze`), which
+    later collections skip.  The collector is left as it was found (enabled,
+    unless it was disabled).
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
-        import_plotly_renderers()
-        for name in modules:
-            importlib.import_module(name)
+        yield
     finally:
         gc.freeze()
         if enabled:

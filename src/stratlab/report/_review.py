@@ -53,22 +53,28 @@ def setup_notebook() -> None:
     a review never uses and which costs seconds to import), and the libraries
     every review uses are imported up front, with the garbage collector
     paused, and frozen out of its later passes (see
-    :mod:`stratlab.report._kernel`).
+    :mod:`stratlab.report._kernel`).  Unless the notebook chose another,
+    plotly's default template becomes ``plotly_white`` (cut to 2-D charts),
+    the template of every stratlab chart: figures a template adds look the
+    same, and plotly's own default is never built.
     """
+    from stratlab.plots._common import use_white_template
     from stratlab.plots.plotlyjs import PLOTLYJS_ENV, PLOTLYJS_PLACEHOLDER
-    from stratlab.report._kernel import import_review_libraries
+    from stratlab.report._kernel import frozen_heap, import_review_libraries
 
-    import_review_libraries()
-    import plotly.io as pio
+    with frozen_heap():
+        import_review_libraries()
+        import plotly.io as pio
 
-    if os.environ.get(PLOTLYJS_ENV) == "placeholder":
-        # a kernel of run_review: the page gets plotly.js from run_review (normalise_notebook)
-        import plotly.io._base_renderers as base
+        if os.environ.get(PLOTLYJS_ENV) == "placeholder":
+            # a kernel of run_review: the page gets plotly.js from run_review (normalise_notebook)
+            import plotly.io._base_renderers as base
 
-        base.get_plotlyjs = lambda: PLOTLYJS_PLACEHOLDER
+            base.get_plotlyjs = lambda: PLOTLYJS_PLACEHOLDER
 
-    if pio.renderers.default != PLOTLY_RENDERER:
-        pio.renderers.default = PLOTLY_RENDERER
+        if pio.renderers.default != PLOTLY_RENDERER:
+            pio.renderers.default = PLOTLY_RENDERER
+        use_white_template()
 
 
 def _is_path(value: object) -> bool:
