@@ -170,18 +170,25 @@ def test_export_reuses_one_exporter_per_setting_and_pages_do_not_leak() -> None:
 
 
 def test_export_light_copy_gives_the_same_page(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The export keeps plotly's JSON and big scripts out of nbconvert: same bytes out."""
+    """The export keeps the HTML outputs (and plotly's JSON) out of nbconvert: the same page,
+    as a browser reads it (nbconvert's BeautifulSoup pass re-spells the outputs' markup)."""
+    from bs4 import BeautifulSoup
+
     import stratlab.report._export as export
 
     nb = normalise_notebook(_notebook(["scatter"]))
     nb.cells.append(nbformat.v4.new_markdown_cell("## Heading <b>x</b>"))
     stream = nbformat.v4.new_output("stream", name="stdout", text="printed\n")
-    nb.cells.append(nbformat.v4.new_code_cell("print('printed')", outputs=[stream]))
+    table = nbformat.v4.new_output("display_data", data={"text/html": "<p>a<br>b&nbsp;c</p>"})
+    nb.cells.append(nbformat.v4.new_code_cell("print('printed')", outputs=[stream, table]))
     light = export.notebook_to_html(nb, title="t")
     monkeypatch.setattr(export, "_for_export", lambda nb: (nb, {}))
     plain = export.notebook_to_html(nb, title="t")
-    assert light == plain
+    assert str(BeautifulSoup(light, features="html.parser")) == plain
+    assert "<p>a<br>b&nbsp;c</p>" in light  # an output as the kernel wrote it
+    assert "<p>a<br/>b\xa0c</p>" in plain  # as BeautifulSoup re-spells it
     assert light.count(cartesian_bundle()[:3000]) == 1
-    assert "stratlab-script-" not in light
+    assert "stratlab-output-" not in light
+    assert 'data-mime-type="text/html" tabindex="0"' in light  # nbconvert's own changes kept
     # the notebook itself is not changed
     assert PLOTLY_MIME in nb.cells[0].outputs[1].data

@@ -115,12 +115,10 @@ def notebook_to_html(nb: Any, *, title: str, show_code: bool = False) -> str:
         Show code cells; by default only their outputs appear.
     """
     exporter = _exporter(show_code)
-    slim, scripts = _for_export(nb)
+    slim, stashed = _for_export(nb)
     body, _ = exporter.from_notebook_node(slim, resources={"metadata": {"name": title}})
-    html = str(body)
-    for key, script in scripts.items():  # the large scripts go back in after the export
-        html = html.replace(key, script, 1)
-    return html
+    # the outputs go back in after the export, in one pass (each key once, in page order)
+    return _OUTPUT_KEY.sub(lambda m: stashed.pop(m.group(0), m.group(0)), str(body))
 
 
 #: per thread, per ``show_code``: one exporter, so its Jinja environment compiles the
@@ -150,33 +148,30 @@ def _exporter(show_code: bool) -> Any:
     return cache[show_code]
 
 
-# A <script> longer than this (plotly.js) is kept out of nbconvert's copies and parsing.
-_LARGE_SCRIPT = 100_000
-_SCRIPT_BODY = re.compile(r"(<script\b[^>]*>)(.*?)(</script>)", re.IGNORECASE | re.DOTALL)
+# nbconvert writes a text/html output into the page as it is (html sanitising is off):
+# each one waits outside the export behind a key like this.
+_OUTPUT_KEY = re.compile(r"stratlab-output-[0-9]+-[0-9a-f]{16}")
 
 
 def _for_export(nb: Any) -> tuple[Any, dict[str, str]]:
-    """A light copy of ``nb`` for nbconvert, and the large scripts taken out of it.
+    """A light copy of ``nb`` for nbconvert, and the HTML outputs taken out of it.
 
-    nbconvert deep-copies the notebook and re-parses the page with
-    BeautifulSoup; a review's plotly figure JSON (shown as text/html, which
-    the HTML export prefers) and its embedded plotly.js are most of that
-    work and pass through unchanged.  Outputs keep every mimetype nbconvert
-    would show; the plotly JSON is dropped where text/html is present, and
-    each large script body is replaced by a unique placeholder.
+    nbconvert deep-copies the notebook, renders the page, then parses and
+    re-writes all of it with BeautifulSoup (to add alt text to images and
+    make cells focusable).  A review's text/html outputs (its tables, its
+    plotly figures with their JSON, the embedded plotly.js) are most of that
+    work, and the page template writes them as they are: each is replaced by
+    a unique key here and put back after the export.  The page is the same
+    one, as a browser reads it; only BeautifulSoup's re-spelling of the
+    outputs' own markup (``<br>`` as ``<br/>``, ``&nbsp;`` as the character)
+    is skipped.  The plotly JSON (which the export does not show where
+    text/html is present) is dropped.
     """
+    import hashlib
+
     import nbformat
 
-    scripts: dict[str, str] = {}
-
-    def stash(match: re.Match[str]) -> str:
-        body = match.group(2)
-        if len(body) < _LARGE_SCRIPT:
-            return match.group(0)
-        key = f"/*stratlab-script-{len(scripts)}-{len(body)}*/"
-        scripts[key] = body
-        return match.group(1) + key + match.group(3)
-
+    stashed: dict[str, str] = {}
     cells = []
     for cell in nb.get("cells", []):
         outputs = []
@@ -185,10 +180,13 @@ def _for_export(nb: Any) -> tuple[Any, dict[str, str]]:
             if data and "text/html" in data:
                 html = data["text/html"]
                 html = "".join(html) if isinstance(html, list) else html
+                digest = hashlib.blake2b(html.encode("utf-8"), digest_size=8).hexdigest()
+                key = f"stratlab-output-{len(stashed)}-{digest}"
+                stashed[key] = html
                 data = {k: v for k, v in data.items() if k != PLOTLY_MIME}
-                data["text/html"] = _SCRIPT_BODY.sub(stash, html)
+                data["text/html"] = key
                 output = {**output, "data": data}
             outputs.append(output)
         cells.append({**cell, "outputs": outputs} if "outputs" in cell else dict(cell))
     slim = nbformat.from_dict({**nb, "cells": cells})
-    return slim, scripts
+    return slim, stashed
