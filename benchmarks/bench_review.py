@@ -99,6 +99,9 @@ def main() -> None:
         f"floor (papermill empty notebook + nbconvert): median {median:5.2f} s  "
         f"({', '.join(f'{t:.2f}' for t in floors)})"
     )
+    # a stock papermill run sometimes waits ~3 s for its kernel to shut down; with such runs
+    # among the floors, the fastest floor is the stricter baseline and is shown too
+    fastest = min(floors)
     within = 0
     for i, t in enumerate(reviews):
         adjacent = (floors[i] + floors[i + 1]) / 2
@@ -111,7 +114,9 @@ def main() -> None:
     print(
         f"quarterly review of the example: {within} of {len(reviews)} within {TARGET:g}x "
         f"the median floor (target: at least 4 of 5); median "
-        f"{statistics.median(reviews) / median:4.2f}x"
+        f"{statistics.median(reviews) / median:4.2f}x; against the fastest floor "
+        f"({fastest:.2f} s): {sum(t / fastest <= TARGET for t in reviews)} of {len(reviews)} "
+        f"within, median {statistics.median(reviews) / fastest:4.2f}x"
     )
     if t_demo is not None:
         print(
