@@ -14,12 +14,14 @@ plotly label or hover text, which plotly renders as HTML.
 One module per family of figures: :mod:`.map` (strategy map), :mod:`.scorecard`,
 :mod:`.history`, :mod:`.spc` (XmR charts), :mod:`.correlation`, :mod:`.simulation`, :mod:`.scenarios`
 (what-if) and :mod:`.review` (review summaries); :mod:`._common` holds the
-palette and helpers they share.
+palette and helpers they share.  :func:`use_white_template` makes the charts'
+template (plotly_white, cut to 2-D charts) plotly's default, for figures of
+one's own to match.
 """
 
 from __future__ import annotations
 
-from ._common import STATUS_SYMBOLS, VERDICT_COLORS, esc
+from ._common import STATUS_SYMBOLS, VERDICT_COLORS, esc, use_white_template
 from .correlation import correlation_heatmap, lead_lag, verdict_map
 from .history import kpi_trends
 from .map import MapLayout, map_layout, strategy_map, update_link_widths, update_strategy_map
@@ -58,6 +60,7 @@ __all__ = [
     "tornado",
     "update_link_widths",
     "update_strategy_map",
+    "use_white_template",
     "variance_attribution",
     "verdict_map",
     "whatif_chart",

@@ -58,7 +58,7 @@ def setup_notebook() -> None:
     the template of every stratlab chart: figures a template adds look the
     same, and plotly's own default is never built.
     """
-    from stratlab.plots._common import use_white_template
+    from stratlab.plots import use_white_template
     from stratlab.plots.plotlyjs import PLOTLYJS_ENV, PLOTLYJS_PLACEHOLDER
     from stratlab.report._kernel import frozen_heap, import_review_libraries
 
