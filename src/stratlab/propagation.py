@@ -414,7 +414,7 @@ def _long_run_sweep(
 
     model = load_model(model)
     changes = [as_changes({input_id: float(v)}) for v in values]
-    for chs in changes[:1]:
+    for chs in changes:
         check_changes(model, chs)
     base = get_baseline(model, history, period)
     rows = [

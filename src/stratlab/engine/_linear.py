@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -278,17 +279,19 @@ def linear_system(compiled: Compiled, m_scores: np.ndarray, k_scores: np.ndarray
     )
 
 
+#: per baseline: its linear system (the baseline's own lifetime)
+_BASELINE_SYSTEMS: weakref.WeakKeyDictionary[Baseline, LinearSystem] = weakref.WeakKeyDictionary()
+
+
 def baseline_system(base: Baseline) -> LinearSystem:
     """:func:`linear_system` at a baseline's leaf scores, built once per baseline.
 
-    A review asks for it several times (sensitivity, tornados, every Monte
-    Carlo run of the outlook fan, goal seeking) for the same history.
+    A review asks for it several times for one history (sensitivity, the
+    tornados, each Monte Carlo run of the outlook fan, planning).
     """
-    hit = base.__dict__.get("_linear_system")
+    hit = _BASELINE_SYSTEMS.get(base)
     if hit is None:
-        hit = base.__dict__["_linear_system"] = linear_system(
-            base.compiled, base.m_scores, base.k_scores
-        )
+        hit = _BASELINE_SYSTEMS[base] = linear_system(base.compiled, base.m_scores, base.k_scores)
     return hit
 
 
