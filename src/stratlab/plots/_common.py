@@ -179,13 +179,7 @@ def apply_layout(
     other layout (``height``, ``xaxis``, ``sliders``...), merged into the
     figure's current layout as ``update_layout`` would merge it.
     """
-    layout: dict[str, Any] = {
-        "title": {"text": esc(title) if title else None, "x": 0.01, "xanchor": "left"},
-        "font": _FONT,
-        "margin": {"l": 60, "r": 20, "t": 60 if title else 30, "b": 40, **(margin or {})},
-        "hoverlabel": {"align": "left"},
-        **extra,
-    }
+    layout = look(title, margin=margin, **extra)
     if getattr(fig, "_in_batch_mode", False) or hasattr(fig, "_view_count"):
         # a FigureWidget, or a figure in a batch: through plotly, whose front end follows
         fig.layout.template = white_template()
@@ -205,6 +199,19 @@ def apply_layout(
         fig.layout.template = white_template()
     finally:
         fig.layout._validate = checked
+
+
+def look(
+    title: str | None, *, margin: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The layout :func:`apply_layout` gives (without the template), as a dict."""
+    return {
+        "title": {"text": esc(title) if title else None, "x": 0.01, "xanchor": "left"},
+        "font": _FONT,
+        "margin": {"l": 60, "r": 20, "t": 60 if title else 30, "b": 40, **(margin or {})},
+        "hoverlabel": {"align": "left"},
+        **extra,
+    }
 
 
 def line_across(axis: str, at: float, line: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._common import apply_layout, esc, fmt_num, kpi_panels
+from ._common import esc, fmt_num, kpi_panels, look, white_template
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -166,13 +166,13 @@ def spc_chart(
         if len(rows):
             target = _target_line(item, model.kind_of(mid), history.index, all_x)
             traces += panel.traces(arrays, rows, [all_x[0], all_x[-1]], target)
-    layout = _grid(len(ids), cols, titles)
-    # the traces and axes above are plain, known-good dicts: skip plotly's per-property
-    # validation (most of the time of a 24-panel figure)
-    fig = go.Figure(data=traces, layout=layout, _validate=False)
-    apply_layout(
-        fig, title, height=max(320, 230 * nrows + 80), meta={"stratlab": "spc_chart", "ids": ids}
+    layout = _grid(len(ids), cols, titles) | look(
+        title, height=max(320, 230 * nrows + 80), meta={"stratlab": "spc_chart", "ids": ids}
     )
+    # the traces, axes and stratlab's look are plain, known-good dicts and the template is
+    # plotly's own: skip plotly's per-property validation (most of the time of a 24-panel
+    # figure)
+    fig = go.Figure(data=traces, layout=layout | {"template": white_template()}, _validate=False)
     return fig
 
 
