@@ -13,7 +13,7 @@ Measured in the same run, against baselines measured in the same run:
     kernel (each kernel is a child process of a worker).
 (d) Monte Carlo on the 1,600-objective cascade (``datasets.make_cascade``): ``simulate``
     through Dask (2 workers) against the local run (baseline), checked equal to 1e-12.
-    The samples are capped by ``simulation.MEMORY_LIMIT`` (every sample of every node is
+    The samples are capped by ``limits.sample_values`` (every sample of every node is
     kept): 10^6 samples x ~5,000 nodes would need ~20 GB, so the largest size allowed
     is run and the 10^6 time is extrapolated linearly (printed as such).
 
@@ -151,16 +151,17 @@ def bench_monte_carlo(samples: int) -> None:
     from stratlab import compile_model, load_model, simulate
     from stratlab.datasets import make_cascade
     from stratlab.engine import node_table
-    from stratlab.simulation import MEMORY_LIMIT
+    from stratlab.limits import Limits
 
     cascade = load_model(make_cascade())
     c = compile_model(cascade)
     n_nodes = len(node_table(cascade).ids)
-    cap = MEMORY_LIMIT // (4 * n_nodes) // 2048 * 2048
+    store = Limits().sample_values  # float32 scores: 4 bytes each
+    cap = store // n_nodes // 2048 * 2048
     run_n = min(samples, cap)
     print(
         f"\n(d) cascade: {len(c.objectives)} objectives, {n_nodes} nodes; {samples:,} samples asked, "
-        f"{run_n:,} run (sample store limit {MEMORY_LIMIT / 2**20:.0f} MiB)"
+        f"{run_n:,} run (sample store limit {4 * store / 2**20:.0f} MiB, limits.sample_values)"
     )
     simulate(cascade, samples=2048, seed=0, elapsed=0.5)  # warm caches
     t_local, local = timed(
